@@ -1,0 +1,146 @@
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder('utf-8', { fatal: true })
+
+/** A growable byte buffer with unsigned varints, float64 and length-prefixed fields. */
+export class ByteWriter {
+  private buffer: Uint8Array
+  private view: DataView
+  length = 0
+
+  constructor(initialSize = 256) {
+    this.buffer = new Uint8Array(initialSize)
+    this.view = new DataView(this.buffer.buffer)
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.byteLength) return
+    let size = this.buffer.byteLength * 2
+    while (size < this.length + bytes) size *= 2
+    const next = new Uint8Array(size)
+    next.set(this.buffer.subarray(0, this.length))
+    this.buffer = next
+    this.view = new DataView(next.buffer)
+  }
+
+  uint8(value: number): this {
+    this.reserve(1)
+    this.buffer[this.length++] = value
+    return this
+  }
+
+  varint(value: number): this {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint out of range: ${value}`)
+    this.reserve(8)
+    while (value >= 0x80) {
+      this.buffer[this.length++] = (value % 0x80) | 0x80
+      value = Math.floor(value / 0x80)
+    }
+    this.buffer[this.length++] = value
+    return this
+  }
+
+  float64(value: number): this {
+    this.reserve(8)
+    this.view.setFloat64(this.length, value)
+    this.length += 8
+    return this
+  }
+
+  bytes(value: Uint8Array): this {
+    this.varint(value.byteLength)
+    this.reserve(value.byteLength)
+    this.buffer.set(value, this.length)
+    this.length += value.byteLength
+    return this
+  }
+
+  string(value: string): this {
+    return this.bytes(textEncoder.encode(value))
+  }
+
+  /** A copy of what was written. */
+  finish(): Uint8Array {
+    return this.buffer.slice(0, this.length)
+  }
+}
+
+/** Reads what `ByteWriter` wrote; throws `RangeError` on truncated or malformed input. */
+export class ByteReader {
+  private readonly view: DataView
+  offset = 0
+
+  constructor(private readonly input: Uint8Array) {
+    this.view = new DataView(input.buffer, input.byteOffset, input.byteLength)
+  }
+
+  get remaining(): number {
+    return this.input.byteLength - this.offset
+  }
+
+  private need(count: number): void {
+    if (count > this.remaining) {
+      throw new RangeError(`needs ${count} bytes at offset ${this.offset}, ${this.remaining} left`)
+    }
+  }
+
+  uint8(): number {
+    this.need(1)
+    return this.input[this.offset++] as number
+  }
+
+  varint(): number {
+    let value = 0
+    let scale = 1
+    for (let index = 0; index < 8; index++) {
+      const byte = this.uint8()
+      value += (byte & 0x7f) * scale
+      if ((byte & 0x80) === 0) {
+        if (!Number.isSafeInteger(value)) break
+        return value
+      }
+      scale *= 0x80
+    }
+    throw new RangeError(`malformed varint before offset ${this.offset}`)
+  }
+
+  float64(): number {
+    this.need(8)
+    const value = this.view.getFloat64(this.offset)
+    this.offset += 8
+    return value
+  }
+
+  /** A view into the input (no copy). */
+  bytes(): Uint8Array {
+    const length = this.varint()
+    this.need(length)
+    const value = this.input.subarray(this.offset, this.offset + length)
+    this.offset += length
+    return value
+  }
+
+  string(): string {
+    try {
+      return textDecoder.decode(this.bytes())
+    } catch (error) {
+      if (error instanceof RangeError) throw error
+      throw new RangeError(`invalid UTF-8 before offset ${this.offset}`)
+    }
+  }
+}
+
+export function utf8(value: string): Uint8Array {
+  return textEncoder.encode(value)
+}
+
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const part of parts) length += part.byteLength
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}

@@ -1,0 +1,122 @@
+/**
+ * Every failure dntkit reports has its own small class with a fixed `name` and
+ * a stable `code`. Codes never change between versions; messages may. Test
+ * with `err.code`, `err.name` or the static `isInstance()`, which also works
+ * for errors that crossed a realm or a duplicated package copy.
+ */
+export class DntError extends Error {
+  static readonly code: string = 'DNT_ERROR'
+  readonly code: string
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = (new.target as typeof DntError).code
+  }
+
+  /** True when `value` is an error carrying this class's code. */
+  static isInstance<T extends typeof DntError>(this: T, value: unknown): value is InstanceType<T> {
+    return (
+      value != null && typeof value === 'object' && (value as { code?: unknown }).code === this.code
+    )
+  }
+}
+
+/** The peer could not be reached now; the entry stays queued and is retried. */
+export class PeerUnreachableError extends DntError {
+  static override readonly code = 'DNT_PEER_UNREACHABLE'
+  override readonly name = 'PeerUnreachableError'
+}
+
+/** The peer answered and refused the message; it is never retried. */
+export class DeliveryRejectedError extends DntError {
+  static override readonly code = 'DNT_DELIVERY_REJECTED'
+  override readonly name = 'DeliveryRejectedError'
+  /** The receiver's reason code, when it gave one. */
+  readonly reason?: string
+
+  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
+    super(message, options)
+    if (options?.reason != null) this.reason = options.reason
+  }
+}
+
+/** A store's data failed authentication or decoding somewhere other than a torn tail. */
+export class StoreCorruptError extends DntError {
+  static override readonly code = 'DNT_STORE_CORRUPT'
+  override readonly name = 'StoreCorruptError'
+}
+
+/** A store was opened with a key other than the one that wrote it. */
+export class StoreKeyMismatchError extends DntError {
+  static override readonly code = 'DNT_STORE_KEY_MISMATCH'
+  override readonly name = 'StoreKeyMismatchError'
+}
+
+/** Another process or another store instance holds the store. */
+export class StoreLockedError extends DntError {
+  static override readonly code = 'DNT_STORE_LOCKED'
+  override readonly name = 'StoreLockedError'
+}
+
+/** The store was used before `open()` or after `close()`. */
+export class StoreClosedError extends DntError {
+  static override readonly code = 'DNT_STORE_CLOSED'
+  override readonly name = 'StoreClosedError'
+}
+
+/** The store failed recently; persisted messages are refused until it recovers. */
+export class StoreUnavailableError extends DntError {
+  static override readonly code = 'DNT_STORE_UNAVAILABLE'
+  override readonly name = 'StoreUnavailableError'
+}
+
+/** A capacity limit of the outbox (entries or bytes, global or per peer) is reached. */
+export class OutboxFullError extends DntError {
+  static override readonly code = 'DNT_OUTBOX_FULL'
+  override readonly name = 'OutboxFullError'
+}
+
+/** The outbox is not started, or is stopping. */
+export class OutboxStoppedError extends DntError {
+  static override readonly code = 'DNT_OUTBOX_STOPPED'
+  override readonly name = 'OutboxStoppedError'
+}
+
+/** A payload is larger than the configured maximum. */
+export class MessageTooLargeError extends DntError {
+  static override readonly code = 'DNT_MESSAGE_TOO_LARGE'
+  override readonly name = 'MessageTooLargeError'
+}
+
+/** Key material is not a usable Ed25519 private key. */
+export class InvalidKeyError extends DntError {
+  static override readonly code = 'DNT_INVALID_KEY'
+  override readonly name = 'InvalidKeyError'
+}
+
+/** A message id that is already queued or dead-lettered was sent again. */
+export class DuplicateIdError extends DntError {
+  static override readonly code = 'DNT_DUPLICATE_ID'
+  override readonly name = 'DuplicateIdError'
+}
+
+/** Decryption failed: wrong key, or the bytes were altered. */
+export class DecryptionError extends DntError {
+  static override readonly code = 'DNT_DECRYPTION_FAILED'
+  override readonly name = 'DecryptionError'
+}
+
+/** Renders any thrown value as one line, for `lastError` and logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    return typeof code === 'string' && !error.message.includes(code)
+      ? `${error.name} (${code}): ${error.message}`
+      : `${error.name}: ${error.message}`
+  }
+  try {
+    return `non-error rejection: ${JSON.stringify(error)}`
+  } catch {
+    return `non-error rejection: ${String(error)}`
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * @packageDocumentation
+ *
+ * The core of dntkit (Disconnection Network Tolerance for libp2p nodes):
+ * when a request to a peer fails because the peer is unreachable, the
+ * `Outbox` keeps it and delivers it later, according to a `Policy` that maps
+ * protocols to levels (`critical`: persisted, retried until delivered;
+ * `moderate`: a few retries in memory; `none`: never kept). Persistence and
+ * delivery are pluggable: any `Store` and any `Transport`.
+ *
+ * @example
+ *
+ * ```ts
+ * import { Outbox, defaultPreset, memoryStore } from '@dntkit/core'
+ *
+ * const outbox = new Outbox({ transport: myTransport, store: memoryStore(), policy: defaultPreset() })
+ * await outbox.start()
+ * const result = await outbox.send({ peer: peerId, protocol: '/app/create/1.0.0', payload })
+ * // result.status is 'delivered' or 'queued' (durable when the level persists)
+ * await outbox.stop()
+ * ```
+ */
+export {
+  backoffDelay,
+  type Backoff,
+  type BackoffFunction,
+  type ExponentialBackoff,
+  type FixedBackoff
+} from './backoff.js'
+export { type Clock, systemClock, type TimerHandle } from './clock.js'
+export { type OutboxEventName, type OutboxEvents, TypedEventTarget } from './events.js'
+export { Outbox, type PurgeSelector, type SendOptions, type SendResult } from './outbox.js'
+export { type OutboxInit, type OutboxLimits } from './outbox-options.js'
+export type { OutboxStats, Tally } from './stats.js'
+export {
+  deriveKeyBytes,
+  deriveStoreKey,
+  importAeadKey,
+  NONCE_BYTES,
+  open,
+  type PrivateKeyInput,
+  rawPrivateKey,
+  resolveStoreKey,
+  seal,
+  TAG_BYTES
+} from './crypto.js'
+export { ByteReader, ByteWriter, concatBytes, utf8 } from './bytes.js'
+export { decodeEntry, encodeEntry } from './entry-codec.js'
+export {
+  DecryptionError,
+  DeliveryRejectedError,
+  describeError,
+  DntError,
+  DuplicateIdError,
+  InvalidKeyError,
+  MessageTooLargeError,
+  OutboxFullError,
+  OutboxStoppedError,
+  PeerUnreachableError,
+  StoreClosedError,
+  StoreCorruptError,
+  StoreKeyMismatchError,
+  StoreLockedError,
+  StoreUnavailableError
+} from './errors.js'
+export { createId, idTime } from './id.js'
+export { ed25519FromSeed, encodePrivateKey, parsePrivateKey } from './keys.js'
+export { defaultLogger, type Logger, type LoggerFactory } from './logger.js'
+export { memoryStore, type MemoryStoreInit } from './memory-store.js'
+export {
+  definePolicy,
+  defaultPreset,
+  type Level,
+  levelOf,
+  NONE,
+  ocDiscoveryPreset,
+  type Policy,
+  type PolicyInit,
+  validatePolicy
+} from './policy.js'
+export type {
+  DeadLetter,
+  DeliverOptions,
+  Entry,
+  Message,
+  Meta,
+  MetaValue,
+  Store,
+  StoreBatch,
+  Transport
+} from './types.js'
+export { cloneEntry, validateBatch, validateEntry, validateMessage } from './validate.js'

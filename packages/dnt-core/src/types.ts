@@ -1,0 +1,84 @@
+/** A value of `Message.meta`: JSON scalars only, so every store can keep it. */
+export type MetaValue = string | number | boolean | null
+
+/** Free-form fields carried with a message (the Go original's `did`, `dataType`, `user`). */
+export type Meta = Record<string, MetaValue>
+
+/** What a caller hands to `Outbox.send()`. */
+export interface Message {
+  /** The receiving peer's id (base58 or CID string). */
+  peer: string
+  /** Multiaddrs to dial the peer at; without them the transport dials by peer id. */
+  addrs?: string[]
+  /** Stream protocol id the payload is for. */
+  protocol: string
+  payload: Uint8Array
+  meta?: Meta
+  /** Caller-chosen idempotency key; otherwise a time-sortable unique id is made. */
+  id?: string
+}
+
+/** Why an entry was moved to the dead-letter list. */
+export interface DeadLetter {
+  /** Out of retries, out of time (TTL), or refused by the receiver. */
+  reason: 'exhausted' | 'expired' | 'rejected'
+  /** When it was dead-lettered (ms since the epoch). */
+  at: number
+}
+
+/** A message as the outbox and the stores keep it. */
+export interface Entry extends Message {
+  id: string
+  /** Name of the policy level it was sent under. */
+  level: string
+  /** Failed delivery attempts so far, the first one included. */
+  attempts: number
+  /** When it was accepted (ms since the epoch). */
+  createdAt: number
+  /** Earliest time of the next attempt (ms since the epoch). */
+  nextAttemptAt: number
+  /** One line describing the last failure. */
+  lastError?: string
+  /** Set when the entry sits in the dead-letter list instead of the queue. */
+  deadLetter?: DeadLetter
+}
+
+/** One atomic change to a store. */
+export interface StoreBatch {
+  put?: Entry[]
+  delete?: string[]
+}
+
+/**
+ * Persistence for entries of levels with `persist: true`.
+ *
+ * - `open()` returns everything that survived, in the order entries were first
+ *   put (the outbox relies on it for FIFO per peer after a restart).
+ * - `apply()` is atomic and durable once it resolves. Putting an existing id
+ *   replaces the entry and keeps its position; deleting an unknown id is a no-op.
+ * - `close()` releases files and locks; `open()` may be called again afterwards.
+ */
+export interface Store {
+  open(): Promise<Entry[] | AsyncIterable<Entry>>
+  apply(batch: StoreBatch): Promise<void>
+  close(): Promise<void>
+}
+
+export interface DeliverOptions {
+  /** Aborted when the attempt times out or the outbox stops. */
+  signal: AbortSignal
+}
+
+/**
+ * Moves one entry to its peer.
+ *
+ * `deliver` resolves when the peer has the message, throws
+ * `PeerUnreachableError` when it should be retried later and
+ * `DeliveryRejectedError` when it must never be retried. Any other error is
+ * treated as retryable.
+ */
+export interface Transport {
+  deliver(entry: Entry, options: DeliverOptions): Promise<void>
+  /** Calls `listener` when a peer becomes reachable; returns an unsubscribe function. */
+  onReachable?(listener: (peer: string) => void): () => void
+}

@@ -1,0 +1,108 @@
+import type { Entry, Message } from './types.js'
+
+function nonEmptyString(value: unknown, name: string): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new TypeError(`${name} must be a non-empty string`)
+  }
+}
+
+function isMetaValue(value: unknown): boolean {
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  )
+}
+
+/** Throws `TypeError` naming the first field of `message` that is wrong. */
+export function validateMessage(message: Message, name = 'message'): void {
+  if (message == null || typeof message !== 'object') throw new TypeError(`${name} must be an object`)
+  nonEmptyString(message.peer, `${name}.peer`)
+  nonEmptyString(message.protocol, `${name}.protocol`)
+  if (!(message.payload instanceof Uint8Array)) {
+    throw new TypeError(`${name}.payload must be a Uint8Array`)
+  }
+  if (message.id !== undefined) nonEmptyString(message.id, `${name}.id`)
+  if (message.addrs !== undefined) {
+    if (!Array.isArray(message.addrs)) throw new TypeError(`${name}.addrs must be an array of strings`)
+    message.addrs.forEach((addr, index) => {
+      nonEmptyString(addr, `${name}.addrs[${index}]`)
+    })
+  }
+  if (message.meta !== undefined) {
+    if (message.meta === null || typeof message.meta !== 'object' || Array.isArray(message.meta)) {
+      throw new TypeError(`${name}.meta must be a plain object`)
+    }
+    for (const [key, value] of Object.entries(message.meta)) {
+      if (!isMetaValue(value)) {
+        throw new TypeError(`${name}.meta.${key} must be a string, a finite number, a boolean or null`)
+      }
+    }
+  }
+}
+
+/** Throws `TypeError` naming the first field of `entry` that is wrong. */
+export function validateEntry(entry: Entry, name = 'entry'): void {
+  validateMessage(entry, name)
+  nonEmptyString(entry.id, `${name}.id`)
+  nonEmptyString(entry.level, `${name}.level`)
+  if (!Number.isSafeInteger(entry.attempts) || entry.attempts < 0) {
+    throw new TypeError(`${name}.attempts must be an integer >= 0`)
+  }
+  for (const field of ['createdAt', 'nextAttemptAt'] as const) {
+    if (typeof entry[field] !== 'number' || !Number.isFinite(entry[field])) {
+      throw new TypeError(`${name}.${field} must be a finite number`)
+    }
+  }
+  if (entry.lastError !== undefined && typeof entry.lastError !== 'string') {
+    throw new TypeError(`${name}.lastError must be a string`)
+  }
+  if (entry.deadLetter !== undefined) {
+    const { reason, at } = entry.deadLetter ?? {}
+    const known = reason === 'exhausted' || reason === 'expired' || reason === 'rejected'
+    if (!known || typeof at !== 'number' || !Number.isFinite(at)) {
+      throw new TypeError(
+        `${name}.deadLetter must be { reason: "exhausted" | "expired" | "rejected", at: number }`
+      )
+    }
+  }
+}
+
+/** A deep copy that shares nothing mutable with `entry`. */
+export function cloneEntry(entry: Entry): Entry {
+  const copy: Entry = {
+    id: entry.id,
+    peer: entry.peer,
+    protocol: entry.protocol,
+    payload: entry.payload.slice(),
+    level: entry.level,
+    attempts: entry.attempts,
+    createdAt: entry.createdAt,
+    nextAttemptAt: entry.nextAttemptAt
+  }
+  if (entry.addrs !== undefined) copy.addrs = [...entry.addrs]
+  if (entry.meta !== undefined) copy.meta = { ...entry.meta }
+  if (entry.lastError !== undefined) copy.lastError = entry.lastError
+  if (entry.deadLetter !== undefined) copy.deadLetter = { ...entry.deadLetter }
+  return copy
+}
+
+/** Validates a store batch; returns its puts and deletes as arrays. */
+export function validateBatch(batch: { put?: Entry[]; delete?: string[] }): {
+  put: Entry[]
+  delete: string[]
+} {
+  if (batch == null || typeof batch !== 'object') throw new TypeError('batch must be an object')
+  const put = batch.put ?? []
+  const remove = batch.delete ?? []
+  if (!Array.isArray(put)) throw new TypeError('batch.put must be an array')
+  if (!Array.isArray(remove)) throw new TypeError('batch.delete must be an array')
+  put.forEach((entry, index) => {
+    validateEntry(entry, `batch.put[${index}]`)
+  })
+  remove.forEach((id, index) => {
+    nonEmptyString(id, `batch.delete[${index}]`)
+  })
+  return { put, delete: remove }
+}
