@@ -47,7 +47,9 @@ export function backoffDelay(
     }
   }
   if (!Number.isFinite(delay) || delay < 0) {
-    throw new RangeError(`backoff gave ${delay} ms after ${failures} failures; expected a finite number >= 0`)
+    throw new RangeError(
+      `backoff gave ${delay} ms after ${failures} failures; expected a finite number >= 0`
+    )
   }
   return delay
 }
@@ -55,9 +57,11 @@ export function backoffDelay(
 /** Throws `TypeError` when `backoff` is not a usable strategy. */
 export function validateBackoff(backoff: unknown, where: string): asserts backoff is Backoff {
   if (typeof backoff === 'function') return
-  const value = backoff as Partial<Omit<FixedBackoff, 'type'> & Omit<ExponentialBackoff, 'type'>> & {
-    type?: string
-  } | null
+  const value = backoff as
+    | (Partial<Omit<FixedBackoff, 'type'> & Omit<ExponentialBackoff, 'type'>> & {
+        type?: string
+      })
+    | null
   if (value == null || typeof value !== 'object') {
     throw new TypeError(`${where}: backoff must be an object or a function`)
   }

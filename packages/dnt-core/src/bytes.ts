@@ -29,7 +29,8 @@ export class ByteWriter {
   }
 
   varint(value: number): this {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint out of range: ${value}`)
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new RangeError(`varint out of range: ${value}`)
     this.reserve(8)
     while (value >= 0x80) {
       this.buffer[this.length++] = (value % 0x80) | 0x80
@@ -55,7 +56,22 @@ export class ByteWriter {
   }
 
   string(value: string): this {
-    return this.bytes(textEncoder.encode(value))
+    if (value.length > 5_000) return this.bytes(textEncoder.encode(value))
+    // at most 3 bytes per UTF-16 unit, so the length fits a 2-byte varint:
+    // encode in place after a 2-byte gap, then close the gap if 1 byte suffices
+    this.reserve(2 + value.length * 3)
+    const start = this.length
+    const { written } = textEncoder.encodeInto(value, this.buffer.subarray(start + 2))
+    if (written < 0x80) {
+      this.buffer.copyWithin(start + 1, start + 2, start + 2 + written)
+      this.buffer[start] = written
+      this.length = start + 1 + written
+    } else {
+      this.buffer[start] = (written & 0x7f) | 0x80
+      this.buffer[start + 1] = written >> 7
+      this.length = start + 2 + written
+    }
+    return this
   }
 
   /** A copy of what was written. */

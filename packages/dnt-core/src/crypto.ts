@@ -42,9 +42,14 @@ export function rawPrivateKey(input: PrivateKeyInput): Uint8Array {
  * `info` = `label`: the 32 bytes of a store key. Different labels give
  * unrelated keys, so each store format has its own.
  */
-export async function deriveKeyBytes(privateKey: PrivateKeyInput, label: string): Promise<Uint8Array> {
+export async function deriveKeyBytes(
+  privateKey: PrivateKeyInput,
+  label: string
+): Promise<Uint8Array> {
   const raw = rawPrivateKey(privateKey)
-  const material = await subtle().importKey('raw', raw as BufferSource, 'HKDF', false, ['deriveBits'])
+  const material = await subtle().importKey('raw', raw as BufferSource, 'HKDF', false, [
+    'deriveBits'
+  ])
   const bits = await subtle().deriveBits(
     { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: textEncoder.encode(label) },
     material,
@@ -58,11 +63,17 @@ export async function importAeadKey(keyBytes: Uint8Array): Promise<CryptoKey> {
   if (!(keyBytes instanceof Uint8Array) || keyBytes.byteLength !== 32) {
     throw new InvalidKeyError('an AES-256-GCM key must be 32 bytes')
   }
-  return subtle().importKey('raw', keyBytes as BufferSource, 'AES-GCM', false, ['encrypt', 'decrypt'])
+  return subtle().importKey('raw', keyBytes as BufferSource, 'AES-GCM', false, [
+    'encrypt',
+    'decrypt'
+  ])
 }
 
 /** The AES-256-GCM key a store uses: derived from the identity key with `label`. */
-export async function deriveStoreKey(privateKey: PrivateKeyInput, label: string): Promise<CryptoKey> {
+export async function deriveStoreKey(
+  privateKey: PrivateKeyInput,
+  label: string
+): Promise<CryptoKey> {
   const bytes = await deriveKeyBytes(privateKey, label)
   try {
     return await importAeadKey(bytes)

@@ -87,7 +87,8 @@ export function decodeEntry(bytes: Uint8Array): Entry {
     entry.deadLetter = { reason: name, at: reader.float64() }
   }
   entry.payload = reader.bytes().slice()
-  if (reader.remaining !== 0) throw new RangeError(`${reader.remaining} unexpected bytes after the entry`)
+  if (reader.remaining !== 0)
+    throw new RangeError(`${reader.remaining} unexpected bytes after the entry`)
   try {
     validateEntry(entry)
   } catch (error) {

@@ -15,9 +15,10 @@ export class DntError extends Error {
 
   /** True when `value` is an error carrying this class's code. */
   static isInstance<T extends typeof DntError>(this: T, value: unknown): value is InstanceType<T> {
-    return (
-      value != null && typeof value === 'object' && (value as { code?: unknown }).code === this.code
-    )
+    if (value == null || typeof value !== 'object') return false
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass the check is called on
+    const expected = this.code
+    return (value as { code?: unknown }).code === expected
   }
 }
 

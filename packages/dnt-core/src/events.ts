@@ -7,9 +7,20 @@ export interface OutboxEvents {
   /** An entry reached its peer. */
   delivered: { entry: Entry; attempts: number }
   /** An attempt round to a peer failed; `queued` entries wait until `nextAttemptAt`. */
-  'attempt-failed': { peer: string; error: unknown; queued: number; failures: number; nextAttemptAt: number }
+  'attempt-failed': {
+    peer: string
+    error: unknown
+    queued: number
+    failures: number
+    nextAttemptAt: number
+  }
   /** An entry ran out of retries or was refused by the receiver; it left the queue. */
-  abandoned: { entry: Entry; reason: 'exhausted' | 'rejected'; error?: unknown; deadLetter: boolean }
+  abandoned: {
+    entry: Entry
+    reason: 'exhausted' | 'rejected'
+    error?: unknown
+    deadLetter: boolean
+  }
   /** An entry's TTL passed before it was delivered; it left the queue. */
   expired: { entry: Entry; deadLetter: boolean }
   /** The transport reported the peer reachable. */

@@ -1,5 +1,6 @@
 // Crockford base32, as ULID uses it: ids sort lexicographically by creation time.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+const CODES = Array.from(ALPHABET, (char) => char.charCodeAt(0))
 const TIME_LENGTH = 10
 const RANDOM_LENGTH = 16
 
@@ -35,15 +36,17 @@ export function createId(now: number = Date.now()): string {
     lastTime = now
   }
   lastRandom = random
-  let time = ''
+  const codes = new Array<number>(TIME_LENGTH + RANDOM_LENGTH)
   let remaining = Math.floor(now)
-  for (let index = 0; index < TIME_LENGTH; index++) {
-    time = ALPHABET[remaining % 32] + time
+  for (let index = TIME_LENGTH - 1; index >= 0; index--) {
+    codes[index] = CODES[remaining % 32] as number
     remaining = Math.floor(remaining / 32)
   }
-  let suffix = ''
-  for (const digit of random) suffix += ALPHABET[digit]
-  return time + suffix
+  for (let index = 0; index < RANDOM_LENGTH; index++) {
+    codes[TIME_LENGTH + index] = CODES[random[index] as number] as number
+  }
+  // one flat string (concatenation would leave a tree of cons strings per id)
+  return String.fromCharCode(...codes)
 }
 
 /** The creation time encoded in an id made by `createId`, or `undefined` for other ids. */

@@ -21,17 +21,14 @@
  * ```
  */
 export {
-  backoffDelay,
   type Backoff,
   type BackoffFunction,
+  backoffDelay,
   type ExponentialBackoff,
   type FixedBackoff
 } from './backoff.js'
+export { ByteReader, ByteWriter, concatBytes, utf8 } from './bytes.js'
 export { type Clock, systemClock, type TimerHandle } from './clock.js'
-export { type OutboxEventName, type OutboxEvents, TypedEventTarget } from './events.js'
-export { Outbox, type PurgeSelector, type SendOptions, type SendResult } from './outbox.js'
-export { type OutboxInit, type OutboxLimits } from './outbox-options.js'
-export type { OutboxStats, Tally } from './stats.js'
 export {
   deriveKeyBytes,
   deriveStoreKey,
@@ -44,14 +41,13 @@ export {
   seal,
   TAG_BYTES
 } from './crypto.js'
-export { ByteReader, ByteWriter, concatBytes, utf8 } from './bytes.js'
 export { decodeEntry, encodeEntry } from './entry-codec.js'
 export {
   DecryptionError,
   DeliveryRejectedError,
-  describeError,
   DntError,
   DuplicateIdError,
+  describeError,
   InvalidKeyError,
   MessageTooLargeError,
   OutboxFullError,
@@ -63,13 +59,16 @@ export {
   StoreLockedError,
   StoreUnavailableError
 } from './errors.js'
+export { type OutboxEventName, type OutboxEvents, TypedEventTarget } from './events.js'
 export { createId, idTime } from './id.js'
 export { ed25519FromSeed, encodePrivateKey, parsePrivateKey } from './keys.js'
 export { defaultLogger, type Logger, type LoggerFactory } from './logger.js'
-export { memoryStore, type MemoryStoreInit } from './memory-store.js'
+export { type MemoryStoreInit, memoryStore } from './memory-store.js'
+export { Outbox, type PurgeSelector, type SendOptions, type SendResult } from './outbox.js'
+export type { OutboxInit, OutboxLimits } from './outbox-options.js'
 export {
-  definePolicy,
   defaultPreset,
+  definePolicy,
   type Level,
   levelOf,
   NONE,
@@ -78,6 +77,7 @@ export {
   type PolicyInit,
   validatePolicy
 } from './policy.js'
+export type { OutboxStats, Tally } from './stats.js'
 export type {
   DeadLetter,
   DeliverOptions,

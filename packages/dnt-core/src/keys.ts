@@ -10,7 +10,8 @@ const KEY_TYPES: Record<number, string> = { 0: 'RSA', 1: 'Ed25519', 2: 'secp256k
 
 /** The 64 raw bytes (seed || public key) of the Ed25519 key with this 32-byte seed. */
 export function ed25519FromSeed(seed: Uint8Array): Uint8Array {
-  if (seed.byteLength !== 32) throw new InvalidKeyError(`an Ed25519 seed is 32 bytes, got ${seed.byteLength}`)
+  if (seed.byteLength !== 32)
+    throw new InvalidKeyError(`an Ed25519 seed is 32 bytes, got ${seed.byteLength}`)
   const raw = new Uint8Array(64)
   raw.set(seed, 0)
   raw.set(ed25519.getPublicKey(seed), 32)
@@ -34,11 +35,15 @@ function parsePem(text: string): Uint8Array {
   if (match == null) throw new InvalidKeyError('PEM key has no matching BEGIN/END lines')
   const label = match[1] as string
   if (label !== 'PRIVATE KEY') {
-    throw new InvalidKeyError(`PEM block is "${label}", expected an unencrypted PKCS#8 "PRIVATE KEY"`)
+    throw new InvalidKeyError(
+      `PEM block is "${label}", expected an unencrypted PKCS#8 "PRIVATE KEY"`
+    )
   }
   let der: Uint8Array
   try {
-    der = Uint8Array.from(atob((match[2] as string).replace(/\s+/g, '')), (char) => char.charCodeAt(0))
+    der = Uint8Array.from(atob((match[2] as string).replace(/\s+/g, '')), (char) =>
+      char.charCodeAt(0)
+    )
   } catch {
     throw new InvalidKeyError('PEM key body is not valid base64')
   }
@@ -46,7 +51,9 @@ function parsePem(text: string): Uint8Array {
     der.byteLength === PKCS8_ED25519_PREFIX.byteLength + 32 &&
     PKCS8_ED25519_PREFIX.every((byte, index) => der[index] === byte)
   if (!prefixMatches) {
-    throw new InvalidKeyError('PEM key is not an Ed25519 PKCS#8 key (only Ed25519 identity keys are supported)')
+    throw new InvalidKeyError(
+      'PEM key is not an Ed25519 PKCS#8 key (only Ed25519 identity keys are supported)'
+    )
   }
   return ed25519FromSeed(der.subarray(PKCS8_ED25519_PREFIX.byteLength))
 }
@@ -98,14 +105,17 @@ function parseProtobuf(bytes: Uint8Array): Uint8Array {
   }
   const raw = ed25519FromSeed(data.subarray(0, 32))
   if (!raw.subarray(32).every((byte, index) => byte === data[32 + index])) {
-    throw new InvalidKeyError('Ed25519 key data is inconsistent: its public half does not match its seed')
+    throw new InvalidKeyError(
+      'Ed25519 key data is inconsistent: its public half does not match its seed'
+    )
   }
   return raw
 }
 
 /** libp2p's protobuf encoding of an Ed25519 private key (the file format of `dnt keygen`). */
 export function encodePrivateKey(raw: Uint8Array): Uint8Array {
-  if (raw.byteLength !== 64) throw new InvalidKeyError(`expected 64 raw key bytes, got ${raw.byteLength}`)
+  if (raw.byteLength !== 64)
+    throw new InvalidKeyError(`expected 64 raw key bytes, got ${raw.byteLength}`)
   const out = new Uint8Array(4 + 64)
   out.set([0x08, 0x01, 0x12, 0x40], 0)
   out.set(raw, 4)

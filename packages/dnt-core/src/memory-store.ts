@@ -1,6 +1,7 @@
+import { decodeEntry, encodeEntry } from './entry-codec.js'
 import { StoreClosedError } from './errors.js'
 import type { Entry, Store, StoreBatch } from './types.js'
-import { cloneEntry, validateBatch } from './validate.js'
+import { validateBatch } from './validate.js'
 
 /** Options of `memoryStore()`. */
 export interface MemoryStoreInit {
@@ -9,23 +10,27 @@ export interface MemoryStoreInit {
 }
 
 class MemoryStore implements Store {
-  private readonly entries = new Map<string, Entry>()
+  // each entry kept as its compact encoding: a copy, and one object per entry for the GC
+  private readonly entries = new Map<string, Uint8Array>()
   private opened = false
 
   constructor(init: MemoryStoreInit) {
-    for (const entry of init.entries ?? []) this.entries.set(entry.id, cloneEntry(entry))
+    for (const entry of init.entries ?? []) this.entries.set(entry.id, encodeEntry(entry))
   }
 
   async open(): Promise<Entry[]> {
     this.opened = true
-    return Array.from(this.entries.values(), cloneEntry)
+    return Array.from(this.entries.values(), decodeEntry)
   }
 
   async apply(batch: StoreBatch): Promise<void> {
     if (!this.opened) throw new StoreClosedError('memory store is not open')
     const { put, delete: remove } = validateBatch(batch)
     // validated first, so the batch applies whole or not at all
-    for (const entry of put) this.entries.set(entry.id, cloneEntry(entry))
+    const encoded = put.map(encodeEntry)
+    put.forEach((entry, index) => {
+      this.entries.set(entry.id, encoded[index] as Uint8Array)
+    })
     for (const id of remove) this.entries.delete(id)
   }
 

@@ -67,23 +67,33 @@ export interface ResolvedOutboxInit {
   limits: Required<OutboxLimits>
 }
 
-function positive(value: number | undefined, fallback: number, name: string, integer = false): number {
+function positive(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  integer = false
+): number {
   if (value === undefined) return fallback
-  const valid = typeof value === 'number' && value > 0 && (integer ? Number.isInteger(value) : !Number.isNaN(value))
+  const valid =
+    typeof value === 'number' &&
+    value > 0 &&
+    (integer ? Number.isInteger(value) : !Number.isNaN(value))
   if (!valid) throw new TypeError(`${name} must be ${integer ? 'an integer' : 'a number'} > 0`)
   return value
 }
 
 /** Fills in defaults and throws `TypeError` naming the first option that is wrong. */
 export function resolveOutboxInit(init: OutboxInit): ResolvedOutboxInit {
-  if (init == null || typeof init !== 'object') throw new TypeError('Outbox options must be an object')
+  if (init == null || typeof init !== 'object')
+    throw new TypeError('Outbox options must be an object')
   const transport = init.transport
   if (transport == null || typeof transport.deliver !== 'function') {
     throw new TypeError('transport must have a deliver(entry, options) method')
   }
   const store = init.store ?? memoryStore()
   for (const method of ['open', 'apply', 'close'] as const) {
-    if (typeof store[method] !== 'function') throw new TypeError(`store must have a ${method}() method`)
+    if (typeof store[method] !== 'function')
+      throw new TypeError(`store must have a ${method}() method`)
   }
   const policy = init.policy ?? defaultPreset()
   validatePolicy(policy)
@@ -109,7 +119,11 @@ export function resolveOutboxInit(init: OutboxInit): ResolvedOutboxInit {
       maxBytes: positive(limits.maxBytes, Infinity, 'limits.maxBytes'),
       maxEntriesPerPeer: positive(limits.maxEntriesPerPeer, Infinity, 'limits.maxEntriesPerPeer'),
       maxBytesPerPeer: positive(limits.maxBytesPerPeer, Infinity, 'limits.maxBytesPerPeer'),
-      maxPayloadBytes: positive(limits.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES, 'limits.maxPayloadBytes')
+      maxPayloadBytes: positive(
+        limits.maxPayloadBytes,
+        DEFAULT_MAX_PAYLOAD_BYTES,
+        'limits.maxPayloadBytes'
+      )
     }
   }
 }

@@ -54,6 +54,9 @@ const RESTORED_LEVEL: Level = {
   onExhausted: 'dead-letter'
 }
 
+/** How many recently reachable peers keep their "pipelining allowed" state after their queue emptied. */
+const PROVEN_PEERS_REMEMBERED = 4096
+
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason)
@@ -105,6 +108,8 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
   private unsubscribeReachable: (() => void) | undefined
   private readonly attempts = new Set<{ controller: AbortController; settled: Promise<void> }>()
   private drainWaiters: Array<() => void> = []
+  /** Peers whose queue emptied after a success: their next queue may pipeline at once. */
+  private readonly provenPeers = new Set<string>()
   /** Nothing queued since the last `drained` event. */
   private drainedSignalled = true
 
@@ -139,7 +144,9 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
       this.clear()
       throw error
     }
-    this.unsubscribeReachable = this.options.transport.onReachable?.((peer) => this.peerReachable(peer))
+    this.unsubscribeReachable = this.options.transport.onReachable?.((peer) =>
+      this.peerReachable(peer)
+    )
     this.state = 'running'
     this.log('started with %d queued and %d dead-lettered entries', this.byId.size, this.dead.size)
     for (const queue of this.peers.values()) this.schedule(queue)
@@ -185,7 +192,8 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
    * `none`: one attempt, whose error is thrown to the caller.
    */
   async send(message: Message, options: SendOptions = {}): Promise<SendResult> {
-    if (this.state !== 'running') throw new OutboxStoppedError(`outbox is ${this.state}, not running`)
+    if (this.state !== 'running')
+      throw new OutboxStoppedError(`outbox is ${this.state}, not running`)
     validateMessage(message)
     const levelName = options.level ?? levelOf(this.options.policy, message.protocol)
     if (levelName === NONE) return this.deliverOnce(message)
@@ -202,7 +210,9 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
       return { id: message.id, status: 'queued' }
     }
     if (level.persist && !this.storeHealthy) {
-      throw new StoreUnavailableError('the store is failing; persisted messages are refused until it recovers')
+      throw new StoreUnavailableError(
+        'the store is failing; persisted messages are refused until it recovers'
+      )
     }
     const queue = this.peers.get(message.peer)
     this.checkCapacity(message.peer, bytes, queue)
@@ -213,6 +223,14 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     const outcome = new Promise<SendResult['status']>((resolve, reject) => {
       entry.waiter = { resolve, reject }
     })
+    if (busy && level.persist) {
+      // a first attempt still running ahead of this entry is written first, so that the
+      // store's order stays the peer's FIFO order if the process dies now
+      const head = peerQueue.first()
+      if (head !== undefined && !head.accepted && this.levelConfig(head.level).persist) {
+        this.writer.put(head).catch(() => {})
+      }
+    }
     this.track(peerQueue, entry, level)
     if (busy) this.accept(entry, level)
     this.schedule(peerQueue)
@@ -361,7 +379,8 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
   }
 
   private assertRunning(): void {
-    if (this.state !== 'running') throw new OutboxStoppedError(`outbox is ${this.state}, not running`)
+    if (this.state !== 'running')
+      throw new OutboxStoppedError(`outbox is ${this.state}, not running`)
   }
 
   private levelConfig(name: string): Level {
@@ -370,8 +389,17 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
 
   private createQueue(peer: string): PeerQueue {
     const queue = new PeerQueue(peer)
+    queue.proven = this.provenPeers.delete(peer)
     this.peers.set(peer, queue)
     return queue
+  }
+
+  private rememberProven(peer: string): void {
+    this.provenPeers.add(peer)
+    if (this.provenPeers.size > PROVEN_PEERS_REMEMBERED) {
+      const oldest = this.provenPeers.values().next().value
+      if (oldest !== undefined) this.provenPeers.delete(oldest)
+    }
   }
 
   private checkCapacity(peer: string, bytes: number, queue: PeerQueue | undefined): void {
@@ -472,6 +500,7 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     this.peers.clear()
     this.byId.clear()
     this.dead.clear()
+    this.provenPeers.clear()
     this.heap.clear()
     this.readyList = []
     this.queuedBytes = 0
@@ -489,7 +518,10 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     if (queue.size === 0) {
       if (queue.inFlight === 0) {
         this.heap.remove(queue)
-        if (this.peers.get(queue.peer) === queue) this.peers.delete(queue.peer)
+        if (this.peers.get(queue.peer) === queue) {
+          this.peers.delete(queue.peer)
+          if (queue.proven) this.rememberProven(queue.peer)
+        }
         queue.resolveRound()
         this.checkDrained()
       }
@@ -499,7 +531,10 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     const now = this.options.clock.now()
     if (queue.nextExpiry <= now) {
       this.expireDue(queue, now)
-      if (queue.size === 0) return this.schedule(queue)
+      if (queue.size === 0) {
+        this.schedule(queue)
+        return
+      }
     }
     const wakeAt = Math.min(queue.retryAt, queue.nextExpiry)
     if (wakeAt > now) {
@@ -538,7 +573,11 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     this.timer = undefined
     this.timerAt = Infinity
     const now = this.options.clock.now()
-    for (let top = this.heap.peek(); top !== undefined && top.wakeAt <= now; top = this.heap.peek()) {
+    for (
+      let top = this.heap.peek();
+      top !== undefined && top.wakeAt <= now;
+      top = this.heap.peek()
+    ) {
       this.heap.pop()
       this.schedule(top)
     }
@@ -575,7 +614,10 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     }, attemptTimeout)
     let delivery: Promise<void>
     try {
-      delivery = raceAbort(transport.deliver(entry, { signal: controller.signal }), controller.signal)
+      delivery = raceAbort(
+        transport.deliver(entry, { signal: controller.signal }),
+        controller.signal
+      )
     } catch (error) {
       delivery = Promise.reject(error)
     }
@@ -624,8 +666,9 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
 
   private failed(queue: PeerQueue, entry: PendingEntry, round: number, error: unknown): void {
     this.release(queue, entry)
-    if (entry.done) return this.afterAttempt(queue)
-    if (DeliveryRejectedError.isInstance(error)) {
+    if (entry.done) {
+      // purged or retired while in flight: its outcome no longer matters
+    } else if (DeliveryRejectedError.isInstance(error)) {
       // the peer answered: it is reachable, this one message is refused for good
       queue.proven = true
       this.abandon(queue, entry, 'rejected', error)
@@ -675,7 +718,14 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
       }
     }
     queue.nextExpiry = nextExpiry
-    this.log('attempt to %s failed (%d in a row), %d queued, next in %d ms: %s', queue.peer, queue.failures, queue.size, Math.round(delay), message)
+    this.log(
+      'attempt to %s failed (%d in a row), %d queued, next in %d ms: %s',
+      queue.peer,
+      queue.failures,
+      queue.size,
+      Math.round(delay),
+      message
+    )
     this.emit('attempt-failed', () => ({
       peer: queue.peer,
       error,
@@ -776,10 +826,15 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     const entry = new PendingEntry(message, message.id ?? createId(now), NONE, now)
     const controller = new AbortController()
     const timer = clock.setTimeout(() => {
-      controller.abort(new PeerUnreachableError(`delivery to ${message.peer} timed out after ${attemptTimeout} ms`))
+      controller.abort(
+        new PeerUnreachableError(`delivery to ${message.peer} timed out after ${attemptTimeout} ms`)
+      )
     }, attemptTimeout)
     try {
-      await raceAbort(transport.deliver(entry.toEntry(), { signal: controller.signal }), controller.signal)
+      await raceAbort(
+        transport.deliver(entry.toEntry(), { signal: controller.signal }),
+        controller.signal
+      )
       return { id: entry.id, status: 'delivered' }
     } finally {
       clock.clearTimeout(timer)

@@ -6,47 +6,53 @@ export interface SendWaiter {
   reject(error: unknown): void
 }
 
+/** Fields most entries never use, kept out of line to keep the common entry small. */
+interface Rare {
+  addrs?: string[]
+  meta?: Meta
+  deadLetter?: DeadLetter
+}
+
+const STORED = 1
+const IN_FLIGHT = 2
+const DONE = 4
+const ACCEPTED = 8
+
 /**
- * An entry as the outbox holds it: the public fields plus bookkeeping. One
- * object per queued message, with a fixed shape, to keep memory per entry low.
+ * An entry as the outbox holds it: the public fields plus bookkeeping, in one
+ * object of fixed shape. Booleans share one small integer and rarely used
+ * fields live in a side object, so a queued entry costs little beyond its
+ * payload (see bench: heap overhead per pending entry).
  */
 export class PendingEntry implements Entry {
   id: string
   peer: string
-  addrs: string[] | undefined
   protocol: string
   payload: Uint8Array
-  meta: Meta | undefined
   level: string
   attempts: number
   createdAt: number
   nextAttemptAt: number
   lastError: string | undefined
-  deadLetter: DeadLetter | undefined
-  /** A put of this entry reached the store (so removing it needs a delete). */
-  stored = false
-  /** A delivery attempt is running. */
-  inFlight = false
-  /** Delivered, rejected, expired or purged: leaves the queue when it reaches the head. */
-  done = false
-  /** The outbox answers for it now: queued for retries (and durable if its level persists). */
-  accepted = false
   /** The caller's `send()` is still waiting for an outcome. */
-  waiter: SendWaiter | undefined = undefined
+  waiter: SendWaiter | undefined
+  private flags = 0
+  private rare: Rare | undefined
 
   constructor(message: Message, id: string, level: string, now: number) {
     this.id = id
     this.peer = message.peer
-    this.addrs = message.addrs
     this.protocol = message.protocol
     this.payload = message.payload
-    this.meta = message.meta
     this.level = level
     this.attempts = 0
     this.createdAt = now
     this.nextAttemptAt = now
     this.lastError = undefined
-    this.deadLetter = undefined
+    this.waiter = undefined
+    this.rare = undefined
+    if (message.addrs !== undefined) this.addrs = message.addrs
+    if (message.meta !== undefined) this.meta = message.meta
   }
 
   static fromEntry(entry: Entry): PendingEntry {
@@ -57,6 +63,77 @@ export class PendingEntry implements Entry {
     pending.deadLetter = entry.deadLetter
     pending.stored = true
     return pending
+  }
+
+  private setRare<K extends keyof Rare>(key: K, value: Rare[K]): void {
+    if (value === undefined && this.rare === undefined) return
+    // assigned, never deleted, so the side object keeps a fast shape
+    this.rare ??= { addrs: undefined, meta: undefined, deadLetter: undefined }
+    this.rare[key] = value
+  }
+
+  get addrs(): string[] | undefined {
+    return this.rare?.addrs
+  }
+
+  set addrs(value: string[] | undefined) {
+    this.setRare('addrs', value)
+  }
+
+  get meta(): Meta | undefined {
+    return this.rare?.meta
+  }
+
+  set meta(value: Meta | undefined) {
+    this.setRare('meta', value)
+  }
+
+  get deadLetter(): DeadLetter | undefined {
+    return this.rare?.deadLetter
+  }
+
+  set deadLetter(value: DeadLetter | undefined) {
+    this.setRare('deadLetter', value)
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit
+  }
+
+  /** A put of this entry reached the store (so removing it needs a delete). */
+  get stored(): boolean {
+    return (this.flags & STORED) !== 0
+  }
+
+  set stored(value: boolean) {
+    this.flag(STORED, value)
+  }
+
+  /** A delivery attempt is running. */
+  get inFlight(): boolean {
+    return (this.flags & IN_FLIGHT) !== 0
+  }
+
+  set inFlight(value: boolean) {
+    this.flag(IN_FLIGHT, value)
+  }
+
+  /** Delivered, abandoned, expired or purged: leaves the queue when it reaches the head. */
+  get done(): boolean {
+    return (this.flags & DONE) !== 0
+  }
+
+  set done(value: boolean) {
+    this.flag(DONE, value)
+  }
+
+  /** The outbox answers for it now: queued for retries (and durable if its level persists). */
+  get accepted(): boolean {
+    return (this.flags & ACCEPTED) !== 0
+  }
+
+  set accepted(value: boolean) {
+    this.flag(ACCEPTED, value)
   }
 
   /** A plain `Entry` with the current values (payload shared, not copied). */
@@ -71,10 +148,11 @@ export class PendingEntry implements Entry {
       createdAt: this.createdAt,
       nextAttemptAt: this.nextAttemptAt
     }
-    if (this.addrs !== undefined) entry.addrs = this.addrs
-    if (this.meta !== undefined) entry.meta = this.meta
+    const { addrs, meta, deadLetter } = this
+    if (addrs !== undefined) entry.addrs = addrs
+    if (meta !== undefined) entry.meta = meta
     if (this.lastError !== undefined) entry.lastError = this.lastError
-    if (this.deadLetter !== undefined) entry.deadLetter = this.deadLetter
+    if (deadLetter !== undefined) entry.deadLetter = deadLetter
     return entry
   }
 

@@ -49,10 +49,22 @@ const MINUTE = 60 * SECOND
  * and unmapped protocols treated as `critical`.
  */
 export function defaultPreset(init: { protocols?: Record<string, string> } = {}): Policy {
-  const backoff: Backoff = { type: 'exponential', initial: SECOND, max: 5 * MINUTE, factor: 2, jitter: 'full' }
+  const backoff: Backoff = {
+    type: 'exponential',
+    initial: SECOND,
+    max: 5 * MINUTE,
+    factor: 2,
+    jitter: 'full'
+  }
   return {
     levels: {
-      critical: { persist: true, maxRetries: Infinity, ttl: Infinity, backoff, onExhausted: 'dead-letter' },
+      critical: {
+        persist: true,
+        maxRetries: Infinity,
+        ttl: Infinity,
+        backoff,
+        onExhausted: 'dead-letter'
+      },
       moderate: { persist: false, maxRetries: 3, ttl: Infinity, backoff, onExhausted: 'drop' }
     },
     protocols: { ...init.protocols },
@@ -67,16 +79,20 @@ export function defaultPreset(init: { protocols?: Record<string, string> } = {})
  * abandoned, a fixed 15 s interval, no reaction to reconnects, and protocols
  * that are not listed (pubsub, search) never cached.
  */
-export function ocDiscoveryPreset(
-  init: { critical?: string[]; moderate?: string[] } = {}
-): Policy {
+export function ocDiscoveryPreset(init: { critical?: string[]; moderate?: string[] } = {}): Policy {
   const backoff: Backoff = { type: 'fixed', interval: 15 * SECOND }
   const protocols: Record<string, string> = {}
   for (const protocol of init.critical ?? []) protocols[protocol] = 'critical'
   for (const protocol of init.moderate ?? []) protocols[protocol] = 'moderate'
   return {
     levels: {
-      critical: { persist: true, maxRetries: Infinity, ttl: Infinity, backoff, onExhausted: 'drop' },
+      critical: {
+        persist: true,
+        maxRetries: Infinity,
+        ttl: Infinity,
+        backoff,
+        onExhausted: 'drop'
+      },
       moderate: { persist: false, maxRetries: 3, ttl: Infinity, backoff, onExhausted: 'drop' }
     },
     protocols,
@@ -132,8 +148,10 @@ export function validatePolicy(policy: Policy): void {
   for (const [name, level] of Object.entries(policy.levels)) {
     const where = `policy.levels.${name}`
     if (name === NONE) throw new TypeError(`${where}: "none" is reserved and cannot be defined`)
-    if (level == null || typeof level !== 'object') throw new TypeError(`${where} must be an object`)
-    if (typeof level.persist !== 'boolean') throw new TypeError(`${where}.persist must be a boolean`)
+    if (level == null || typeof level !== 'object')
+      throw new TypeError(`${where} must be an object`)
+    if (typeof level.persist !== 'boolean')
+      throw new TypeError(`${where}.persist must be a boolean`)
     if (!isCount(level.maxRetries)) {
       throw new TypeError(`${where}.maxRetries must be an integer >= 0 or Infinity`)
     }

@@ -85,10 +85,16 @@ export class TimerHeap<T extends HeapItem> {
       const left = index * 2 + 1
       const right = left + 1
       let smallest = index
-      if (left < this.items.length && (this.items[left] as T).wakeAt < (this.items[smallest] as T).wakeAt) {
+      if (
+        left < this.items.length &&
+        (this.items[left] as T).wakeAt < (this.items[smallest] as T).wakeAt
+      ) {
         smallest = left
       }
-      if (right < this.items.length && (this.items[right] as T).wakeAt < (this.items[smallest] as T).wakeAt) {
+      if (
+        right < this.items.length &&
+        (this.items[right] as T).wakeAt < (this.items[smallest] as T).wakeAt
+      ) {
         smallest = right
       }
       if (smallest === index) return

@@ -17,7 +17,8 @@ function isMetaValue(value: unknown): boolean {
 
 /** Throws `TypeError` naming the first field of `message` that is wrong. */
 export function validateMessage(message: Message, name = 'message'): void {
-  if (message == null || typeof message !== 'object') throw new TypeError(`${name} must be an object`)
+  if (message == null || typeof message !== 'object')
+    throw new TypeError(`${name} must be an object`)
   nonEmptyString(message.peer, `${name}.peer`)
   nonEmptyString(message.protocol, `${name}.protocol`)
   if (!(message.payload instanceof Uint8Array)) {
@@ -25,7 +26,8 @@ export function validateMessage(message: Message, name = 'message'): void {
   }
   if (message.id !== undefined) nonEmptyString(message.id, `${name}.id`)
   if (message.addrs !== undefined) {
-    if (!Array.isArray(message.addrs)) throw new TypeError(`${name}.addrs must be an array of strings`)
+    if (!Array.isArray(message.addrs))
+      throw new TypeError(`${name}.addrs must be an array of strings`)
     message.addrs.forEach((addr, index) => {
       nonEmptyString(addr, `${name}.addrs[${index}]`)
     })
@@ -36,7 +38,9 @@ export function validateMessage(message: Message, name = 'message'): void {
     }
     for (const [key, value] of Object.entries(message.meta)) {
       if (!isMetaValue(value)) {
-        throw new TypeError(`${name}.meta.${key} must be a string, a finite number, a boolean or null`)
+        throw new TypeError(
+          `${name}.meta.${key} must be a string, a finite number, a boolean or null`
+        )
       }
     }
   }

@@ -1,4 +1,16 @@
-import { DeliveryRejectedError, type Entry, PeerUnreachableError, type Transport } from '../src/index.js'
+import {
+  DeliveryRejectedError,
+  type Entry,
+  memoryStore,
+  Outbox,
+  type OutboxEventName,
+  type OutboxInit,
+  PeerUnreachableError,
+  type Store,
+  type StoreBatch,
+  type Transport
+} from '../src/index.js'
+import { type ManualClock, manualClock } from '../src/testing/index.js'
 
 export type PeerMode = 'up' | 'down' | 'reject' | 'hang'
 
@@ -42,9 +54,11 @@ export class FakeTransport implements Transport {
     if (mode === 'down') throw new PeerUnreachableError(`dial to ${entry.peer} refused`)
     if (mode === 'reject') throw new DeliveryRejectedError('handler refused', { reason: 'test' })
     if (mode === 'hang') {
-      await new Promise<void>((resolve, reject) => {
+      await new Promise<void>((_resolve, reject) => {
         this.hanging.push(() => reject(new PeerUnreachableError('released')))
-        options.signal.addEventListener('abort', () => reject(options.signal.reason), { once: true })
+        options.signal.addEventListener('abort', () => reject(options.signal.reason), {
+          once: true
+        })
       })
     }
     const list = this.delivered.get(entry.peer) ?? []
@@ -62,3 +76,80 @@ export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text
 
 export const PEER_A = '12D3KooWPeerA'
 export const PEER_B = '12D3KooWPeerB'
+
+/** A store wrapper that records batches, can hold applies at a gate, and can fail on demand. */
+export class SpyStore {
+  readonly inner = memoryStore()
+  readonly batches: StoreBatch[] = []
+  applying = 0
+  maxConcurrentApplies = 0
+  failing = false
+  private gate: Promise<void> | undefined
+  private openGate: (() => void) | undefined
+
+  hold(): void {
+    this.gate = new Promise((resolve) => {
+      this.openGate = resolve
+    })
+  }
+
+  release(): void {
+    this.openGate?.()
+    this.gate = undefined
+  }
+
+  async contents(): Promise<Entry[]> {
+    return (await this.inner.open()) as Entry[]
+  }
+
+  open(): ReturnType<Store['open']> {
+    return this.inner.open()
+  }
+
+  async apply(batch: StoreBatch): Promise<void> {
+    this.applying++
+    this.maxConcurrentApplies = Math.max(this.maxConcurrentApplies, this.applying)
+    try {
+      if (this.gate !== undefined) await this.gate
+      if (this.failing) throw new Error('ENOSPC: no space left on device')
+      await this.inner.apply(batch)
+      this.batches.push(batch)
+    } finally {
+      this.applying--
+    }
+  }
+
+  close(): Promise<void> {
+    return this.inner.close()
+  }
+}
+
+export interface Harness {
+  outbox: Outbox
+  clock: ManualClock
+  transport: FakeTransport
+  store: SpyStore
+}
+
+export async function startOutbox(init: Partial<OutboxInit> = {}): Promise<Harness> {
+  const clock = (init.clock as ManualClock | undefined) ?? manualClock()
+  const transport = (init.transport as FakeTransport | undefined) ?? new FakeTransport()
+  const store = (init.store as SpyStore | undefined) ?? new SpyStore()
+  const outbox = new Outbox({ random: () => 0.5, ...init, clock, transport, store })
+  await outbox.start()
+  return { outbox, clock, transport, store }
+}
+
+/** Collects the `detail` of every event of the given names, in order. */
+export function record(
+  outbox: Outbox,
+  ...names: OutboxEventName[]
+): Array<{ name: string; detail: any }> {
+  const seen: Array<{ name: string; detail: any }> = []
+  for (const name of names) {
+    outbox.addEventListener(name, (event) =>
+      seen.push({ name, detail: (event as CustomEvent).detail })
+    )
+  }
+  return seen
+}

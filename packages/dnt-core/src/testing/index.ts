@@ -13,8 +13,9 @@
  * storeSuite('memory', { setup: () => { const store = memoryStore(); return () => store } })
  * ```
  */
-export { manualClock, type ManualClock } from './manual-clock.js'
+
 export { pseudoRandomBytes, testEntry } from './fixtures.js'
+export { type ManualClock, manualClock } from './manual-clock.js'
 export { type StoreFactory, type StoreSuiteOptions, storeSuite } from './store-suite.js'
 export {
   type ReceivedMessage,

@@ -18,7 +18,8 @@ export interface ManualClock extends Clock {
 
 async function settle(): Promise<void> {
   // let promise chains started by the timers run to their next real wait
-  for (let round = 0; round < 20; round++) await new Promise<void>((resolve) => setImmediate(resolve))
+  for (let round = 0; round < 20; round++)
+    await new Promise<void>((resolve) => setImmediate(resolve))
 }
 
 /** A `Clock` for deterministic tests: `clock.advance(15_000)` instead of sleeping. */

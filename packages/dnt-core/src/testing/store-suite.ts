@@ -162,13 +162,18 @@ export function storeSuite(name: string, options: StoreSuiteOptions): void {
       const { store } = await start()
       const entries = Array.from({ length: 50 }, () => testEntry())
       const calls: Promise<void>[] = []
+      const deleted = new Set<string>()
       entries.forEach((entry, index) => {
         calls.push(store.apply({ put: [entry] }))
-        // every third call deletes the entry put just before it
-        if (index % 3 === 2) calls.push(store.apply({ delete: [entries[index - 1]!.id] }))
+        // after every third put, delete the entry put just before it
+        if (index % 3 === 2) {
+          const previous = entries[index - 1]!.id
+          deleted.add(previous)
+          calls.push(store.apply({ delete: [previous] }))
+        }
       })
       await Promise.all(calls)
-      const expected = entries.filter((_, index) => index % 3 !== 1)
+      const expected = entries.filter((entry) => !deleted.has(entry.id))
       const reopened = await restart(store)
       expect(reopened.entries).toEqual(expected)
     })
@@ -205,7 +210,10 @@ export function storeSuite(name: string, options: StoreSuiteOptions): void {
           put.push(
             index === 0
               ? first
-              : testEntry({ id: `large-${String(index).padStart(8, '0')}`, payload: pseudoRandomBytes(32, index) })
+              : testEntry({
+                  id: `large-${String(index).padStart(8, '0')}`,
+                  payload: pseudoRandomBytes(32, index)
+                })
           )
         }
         await store.apply({ put })

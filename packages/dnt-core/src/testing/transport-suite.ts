@@ -60,7 +60,9 @@ export function transportSuite(name: string, options: TransportSuiteOptions): vo
         pseudoRandomBytes(1024 * 1024, 3)
       ]
       for (const payload of payloads) {
-        await fixture.transport.deliver(testEntry({ ...fixture.reachable, payload }), { signal: signal() })
+        await fixture.transport.deliver(testEntry({ ...fixture.reachable, payload }), {
+          signal: signal()
+        })
       }
       const received = await fixture.received(payloads.length)
       expect(received.map((message) => message.protocol)).toEqual(
@@ -72,8 +74,12 @@ export function transportSuite(name: string, options: TransportSuiteOptions): vo
     })
 
     it('throws PeerUnreachableError for a peer that is down', async () => {
-      const attempt = fixture.transport.deliver(testEntry({ ...fixture.unreachable }), { signal: signal() })
-      await expect(attempt).rejects.toSatisfy((error: unknown) => PeerUnreachableError.isInstance(error))
+      const attempt = fixture.transport.deliver(testEntry({ ...fixture.unreachable }), {
+        signal: signal()
+      })
+      await expect(attempt).rejects.toSatisfy((error: unknown) =>
+        PeerUnreachableError.isInstance(error)
+      )
     })
 
     it('rejects when the signal aborts, without delivering', async () => {
@@ -87,8 +93,12 @@ export function transportSuite(name: string, options: TransportSuiteOptions): vo
 
     it('throws DeliveryRejectedError when the receiver refuses', async (context) => {
       if (fixture.rejecting == null) return context.skip()
-      const attempt = fixture.transport.deliver(testEntry({ ...fixture.rejecting }), { signal: signal() })
-      await expect(attempt).rejects.toSatisfy((error: unknown) => DeliveryRejectedError.isInstance(error))
+      const attempt = fixture.transport.deliver(testEntry({ ...fixture.rejecting }), {
+        signal: signal()
+      })
+      await expect(attempt).rejects.toSatisfy((error: unknown) =>
+        DeliveryRejectedError.isInstance(error)
+      )
     })
 
     it('reports a peer reachable once it comes up', async (context) => {
