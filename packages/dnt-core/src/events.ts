@@ -25,6 +25,8 @@ export interface OutboxEvents {
   expired: { entry: Entry; deadLetter: boolean }
   /** The transport reported the peer reachable. */
   'peer-reachable': { peer: string }
+  /** `purge()` removed these entries (queued or dead-lettered). */
+  purged: { entries: Entry[] }
   /** Nothing is queued any more. */
   drained: Record<string, never>
   /** A store write failed; persisted sends are refused until a write succeeds again. */

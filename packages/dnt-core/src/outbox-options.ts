@@ -42,6 +42,12 @@ export interface OutboxInit {
   /** Milliseconds `stop()` waits for in-flight deliveries before aborting them (default 5 s). */
   stopTimeout?: number
   limits?: OutboxLimits
+  /**
+   * Start without delivering: the store is loaded and `entries()`, `stats()`,
+   * `purge()`, `requeue()` and `send()` work, but nothing is attempted until
+   * `resume()` (tools that inspect or edit a queue use this).
+   */
+  paused?: boolean
 }
 
 export const DEFAULT_CONCURRENCY = 32
@@ -65,6 +71,7 @@ export interface ResolvedOutboxInit {
   attemptTimeout: number
   stopTimeout: number
   limits: Required<OutboxLimits>
+  paused: boolean
 }
 
 function positive(
@@ -114,6 +121,7 @@ export function resolveOutboxInit(init: OutboxInit): ResolvedOutboxInit {
     ),
     attemptTimeout: positive(init.attemptTimeout, DEFAULT_ATTEMPT_TIMEOUT, 'attemptTimeout'),
     stopTimeout: positive(init.stopTimeout, DEFAULT_STOP_TIMEOUT, 'stopTimeout'),
+    paused: init.paused === true,
     limits: {
       maxEntries: positive(limits.maxEntries, Infinity, 'limits.maxEntries'),
       maxBytes: positive(limits.maxBytes, Infinity, 'limits.maxBytes'),

@@ -113,9 +113,12 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
   /** Nothing queued since the last `drained` event. */
   private drainedSignalled = true
 
+  private paused: boolean
+
   constructor(init: OutboxInit) {
     super()
     this.options = resolveOutboxInit(init)
+    this.paused = this.options.paused
     this.log = this.options.logger('dntkit:outbox')
     this.writer = this.createWriter()
   }
@@ -127,6 +130,23 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
 
   get running(): boolean {
     return this.state === 'running'
+  }
+
+  /** Entries queued for `peer` (in flight included). */
+  queuedFor(peer: string): number {
+    return this.peers.get(peer)?.size ?? 0
+  }
+
+  /** Stops starting deliveries (those in flight finish); `send()` still queues. */
+  pause(): void {
+    this.paused = true
+  }
+
+  /** Starts delivering again, from where each peer's backoff stands. */
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    for (const queue of Array.from(this.peers.values())) this.schedule(queue)
   }
 
   /** Opens the store, restores what it holds and starts delivering. */
@@ -219,7 +239,7 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     const now = this.options.clock.now()
     const entry = new PendingEntry(message, message.id ?? createId(now), levelName, now)
     const peerQueue = queue ?? this.createQueue(message.peer)
-    const busy = peerQueue.size > 0 || peerQueue.retryAt > now
+    const busy = this.paused || peerQueue.size > 0 || peerQueue.retryAt > now
     const outcome = new Promise<SendResult['status']>((resolve, reject) => {
       entry.waiter = { resolve, reject }
     })
@@ -288,6 +308,7 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
   async requeue(ids: string[]): Promise<number> {
     this.assertRunning()
     const writes: Promise<void>[] = []
+    const requeued: PendingEntry[] = []
     let count = 0
     for (const id of ids) {
       const entry = this.dead.get(id)
@@ -307,10 +328,15 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
       const peerQueue = queue ?? this.createQueue(entry.peer)
       this.track(peerQueue, entry, level)
       if (level.persist) writes.push(this.writer.put(entry))
-      this.schedule(peerQueue)
+      requeued.push(entry)
       count++
     }
     await Promise.all(writes)
+    for (const entry of requeued) {
+      this.emit('queued', () => ({ entry: entry.toEntry() }))
+      const queue = this.peers.get(entry.peer)
+      if (queue !== undefined) this.schedule(queue)
+    }
     return count
   }
 
@@ -324,6 +350,7 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
           ? entry.peer === selector.peer
           : selector.ids.includes(entry.id)
     const writes: Promise<void>[] = []
+    const removed: PendingEntry[] = []
     const touched = new Set<PeerQueue>()
     for (const queue of this.peers.values()) {
       for (const entry of Array.from(queue.entries())) {
@@ -331,6 +358,7 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
         this.untrack(queue, entry)
         writes.push(this.writer.delete(entry))
         entry.settle('abandoned')
+        removed.push(entry)
         touched.add(queue)
       }
     }
@@ -338,11 +366,14 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
       if (!matches(entry)) continue
       this.dead.delete(entry.id)
       writes.push(this.writer.delete(entry))
+      removed.push(entry)
     }
     for (const queue of touched) this.schedule(queue)
     await Promise.all(writes)
+    if (removed.length > 0)
+      this.emit('purged', () => ({ entries: removed.map((entry) => entry.toEntry()) }))
     this.checkDrained()
-    return writes.length
+    return removed.length
   }
 
   stats(): OutboxStats {
@@ -543,6 +574,7 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
       return
     }
     this.heap.remove(queue)
+    if (this.paused) return
     if (queue.inFlight > 0 || this.activePeers < this.options.concurrency) this.fill(queue)
     else if (!queue.ready) {
       queue.ready = true
