@@ -343,12 +343,13 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
   /** Removes queued and dead-lettered entries from memory and store; returns how many. */
   async purge(selector: PurgeSelector): Promise<number> {
     this.assertRunning()
+    const ids = 'ids' in selector ? new Set(selector.ids) : undefined
     const matches = (entry: PendingEntry): boolean =>
       'all' in selector
         ? selector.all === true
         : 'peer' in selector
           ? entry.peer === selector.peer
-          : selector.ids.includes(entry.id)
+          : (ids as Set<string>).has(entry.id)
     const writes: Promise<void>[] = []
     const removed: PendingEntry[] = []
     const touched = new Set<PeerQueue>()

@@ -1,0 +1,29 @@
+// The polyfill first: it must run before libp2p is loaded.
+import './polyfill.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runBasicExample } from './example.js'
+
+// never hang: the whole story takes a few seconds
+const watchdog = setTimeout(() => {
+  console.error('the example took more than 30 s; giving up')
+  process.exit(1)
+}, 30_000)
+watchdog.unref()
+
+const directory = await mkdtemp(join(tmpdir(), 'dntkit-basic-'))
+console.log(`dntkit basic example: a sender, a receiver, the file store (in ${directory})`)
+try {
+  const result = await runBasicExample({ directory, say: (line) => console.log(line) })
+  const inOrder = result.received.join('|') === result.sent.join('|')
+  const held = inOrder && result.leftInStore === 0 && !result.plaintextOnDisk
+  console.log(
+    held
+      ? `Done: ${result.received.length}/${result.sent.length} delivered, in order, none lost.`
+      : `FAILED: sent ${JSON.stringify(result.sent)}, received ${JSON.stringify(result.received)}`
+  )
+  process.exitCode = held ? 0 : 1
+} finally {
+  await rm(directory, { recursive: true, force: true })
+}

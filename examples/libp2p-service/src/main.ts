@@ -1,0 +1,32 @@
+// The polyfill first: it must run before libp2p is loaded.
+import './polyfill.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runServiceExample } from './example.js'
+
+// never hang: the whole story takes a few seconds
+const watchdog = setTimeout(() => {
+  console.error('the example took more than 30 s; giving up')
+  process.exit(1)
+}, 30_000)
+watchdog.unref()
+
+const directory = await mkdtemp(join(tmpdir(), 'dntkit-service-'))
+console.log('dntkit libp2p-service example: dnt() inside your node, envelope mode, receiver dedupe')
+try {
+  const { processed, duplicates } = await runServiceExample({
+    directory,
+    say: (line) => console.log(line)
+  })
+  const expected = ['order-1001', 'order-1002', 'order-1003']
+  const held = processed.join() === expected.join() && duplicates.length === 2
+  console.log(
+    held
+      ? `Done: 5 sends, 3 orders processed exactly once, ${duplicates.length} duplicates dropped.`
+      : `FAILED: processed ${JSON.stringify(processed)}, duplicates ${JSON.stringify(duplicates)}`
+  )
+  process.exitCode = held ? 0 : 1
+} finally {
+  await rm(directory, { recursive: true, force: true })
+}

@@ -1,0 +1,78 @@
+import { cloneEntry, type Entry } from '@dntkit/core'
+import { listFlag, requiredFlag } from '../arguments.js'
+import { type Command, printJson, say } from '../command.js'
+import { EXIT_OK } from '../constants.js'
+import { UsageError } from '../errors.js'
+import { entryToJson } from '../format.js'
+import { readKeyFile } from '../key-file.js'
+import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
+import { deadOf, withStore } from '../store-session.js'
+import { parseStoreUri } from '../store-uri.js'
+import { entriesTable } from './inspect.js'
+
+/** A dead letter put back in its queue, as `Outbox.requeue` does it: attempts and age reset. */
+function requeued(entry: Entry, now: number): Entry {
+  const copy = cloneEntry(entry)
+  delete copy.deadLetter
+  delete copy.lastError
+  copy.attempts = 0
+  copy.createdAt = now
+  copy.nextAttemptAt = now
+  return copy
+}
+
+export const deadCommand: Command = {
+  spec: {
+    name: 'dead',
+    summary: 'list dead letters (out of retries, expired, refused), or requeue some',
+    usage: '--key FILE --store URI [--requeue ID ... | --json]',
+    flags: {
+      key: KEY_FLAG,
+      store: STORE_FLAG,
+      requeue: {
+        type: 'string',
+        value: 'ID',
+        multiple: true,
+        description: 'put these dead letters back in the queue (attempts and age reset)'
+      },
+      json: JSON_FLAG
+    },
+    details:
+      'Only levels with onExhausted: "dead-letter" keep dead letters (critical in the default preset).\n' +
+      'Requeued entries are delivered by the next `dnt flush`. Nothing is requeued when one of the\n' +
+      'ids is not a dead letter in the store (exit 2).'
+  },
+  async run({ io, flags }) {
+    const identity = readKeyFile(requiredFlag(flags, 'key'))
+    const location = parseStoreUri(requiredFlag(flags, 'store'))
+    const ids = Array.from(new Set(listFlag(flags, 'requeue')))
+    const json = flags.json === true
+    if (ids.length === 0) {
+      const dead = await withStore(location, identity, '--store', async (opened) =>
+        deadOf(opened?.entries ?? [])
+      )
+      if (json) printJson(io, dead.map(entryToJson))
+      else {
+        if (dead.length > 0) say(io, entriesTable(dead, Date.now(), true))
+        say(io, `${dead.length} dead-lettered`)
+      }
+      return EXIT_OK
+    }
+    const count = await withStore(location, identity, '--store', async (opened) => {
+      const dead = new Map(deadOf(opened?.entries ?? []).map((entry) => [entry.id, entry]))
+      const missing = ids.filter((id) => !dead.has(id))
+      if (missing.length > 0) {
+        throw new UsageError(
+          `--requeue ${missing.join(', ')}: no such dead letter in ${location.uri}; nothing was requeued`
+        )
+      }
+      const now = Date.now()
+      await opened?.store.apply({ put: ids.map((id) => requeued(dead.get(id) as Entry, now)) })
+      return ids.length
+    })
+    if (json) printJson(io, { requeued: count, ids })
+    else
+      say(io, `requeued ${count} ${count === 1 ? 'entry' : 'entries'}; \`dnt flush\` delivers them`)
+    return EXIT_OK
+  }
+}

@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Command, say } from '../command.js'
+import { EXIT_FAILURE, EXIT_OK } from '../constants.js'
+import { tellStory } from '../demo/story.js'
+
+export const demoCommand: Command = {
+  spec: {
+    name: 'demo',
+    summary: 'the whole story on 127.0.0.1: receiver down, crash, restart, delivery (no arguments)',
+    usage: '[--keep]',
+    flags: {
+      keep: {
+        type: 'boolean',
+        description: 'keep the temporary directory (keys, store, received.jsonl)'
+      }
+    },
+    details:
+      'Runs real dnt processes in a fresh temporary directory: a sender and a receiver on\n' +
+      '127.0.0.1. Exits 0 only if every claim of the story held.'
+  },
+  async run({ io, flags }) {
+    const started = Date.now()
+    const directory = mkdtempSync(join(tmpdir(), 'dntkit-demo-'))
+    say(io, `dnt demo: Disconnection Network Tolerance on 127.0.0.1, in ${directory}`)
+    let failures: string[]
+    try {
+      failures = await tellStory(io, directory)
+    } finally {
+      if (flags.keep !== true) rmSync(directory, { recursive: true, force: true })
+    }
+    const seconds = ((Date.now() - started) / 1000).toFixed(1)
+    say(io)
+    if (failures.length === 0) {
+      say(io, `The story held: every claim above was checked (${seconds} s).`)
+    } else {
+      say(io, `The story did NOT hold (${seconds} s): ${failures.length} claim(s) failed:`)
+      for (const failure of failures) say(io, `  - ${failure}`)
+    }
+    if (flags.keep === true) say(io, `files kept in ${directory}`)
+    return failures.length === 0 ? EXIT_OK : EXIT_FAILURE
+  }
+}

@@ -1,0 +1,121 @@
+import { listFlag, requiredFlag, secondsFlag, stringFlag } from '../arguments.js'
+import { type Command, note, printJson, say } from '../command.js'
+import { EXIT_FAILURE, EXIT_OK, EXIT_QUEUED, MAX_WAIT_SECONDS } from '../constants.js'
+import { MODE_META_KEY, startDelivery } from '../delivery-session.js'
+import { readKeyFile } from '../key-file.js'
+import { MODE_FLAG, modeFlag } from '../mode-flag.js'
+import { loadPolicy } from '../policy-file.js'
+import { JSON_FLAG, KEY_FLAG, LISTEN_FLAG, STORE_FLAG } from '../store-flags.js'
+import { checkStoreLocation, parseStoreUri } from '../store-uri.js'
+import { parseMultiaddr } from '../target.js'
+
+/** The warning for queued entries that do not survive the end of the process. */
+export function volatileWarning(count: number, uri: string): string {
+  const where = uri === 'memory:' ? 'the memory: store' : 'memory (their level does not persist)'
+  return `warning: ${count} queued ${count === 1 ? 'message is' : 'messages are'} kept only in ${where} and ${count === 1 ? 'is' : 'are'} lost now that dnt exits`
+}
+
+export const flushCommand: Command = {
+  spec: {
+    name: 'flush',
+    summary: 'deliver what a store holds now, ignoring backoff; --wait keeps retrying',
+    usage:
+      '--key FILE --store URI [--wait SECONDS] [--policy FILE] [--mode raw|envelope] [--listen MULTIADDR] [--json]',
+    flags: {
+      key: KEY_FLAG,
+      store: STORE_FLAG,
+      wait: {
+        type: 'string',
+        value: 'SECONDS',
+        description: 'keep retrying up to SECONDS; exit 0 when all is delivered, 3 when time is up'
+      },
+      policy: {
+        type: 'string',
+        value: 'FILE',
+        description:
+          'policy JSON for backoff and retry limits while waiting (default preset otherwise)'
+      },
+      mode: {
+        ...MODE_FLAG,
+        description: `force raw or envelope (default: the mode dnt send recorded in meta "${MODE_META_KEY}", else raw)`
+      },
+      listen: LISTEN_FLAG,
+      json: JSON_FLAG
+    },
+    details:
+      "One attempt per peer right away; with --wait, retries follow the policy's backoff and a peer\n" +
+      'that connects is flushed at once. Exit 0: nothing left queued; 3: entries remain in the store;\n' +
+      '1: an entry was refused or abandoned. Dead letters are not delivered (see dnt dead --requeue).'
+  },
+  async run({ io, flags, log }) {
+    const identity = readKeyFile(requiredFlag(flags, 'key'))
+    const location = parseStoreUri(requiredFlag(flags, 'store'))
+    const wait = secondsFlag(flags, 'wait', MAX_WAIT_SECONDS)
+    const policy = loadPolicy(stringFlag(flags, 'policy'))
+    const mode = modeFlag(flags)
+    const listen = listFlag(flags, 'listen').map((address) =>
+      parseMultiaddr(address, '--listen').toString()
+    )
+    const json = flags.json === true
+    const { exists } = checkStoreLocation(location)
+    if (!exists || location.kind === 'memory') {
+      if (json)
+        printJson(io, {
+          delivered: 0,
+          remaining: 0,
+          abandoned: 0,
+          deadLetters: 0,
+          store: location.uri
+        })
+      else say(io, `nothing queued in ${location.uri}`)
+      return EXIT_OK
+    }
+    const session = await startDelivery({ identity, location, policy, mode, listen, io, log })
+    let total: number
+    let remaining: number
+    let deadLetters: number
+    try {
+      total = session.outbox.size
+      if (total > 0) {
+        await Promise.race([
+          session.outbox.flush(),
+          new Promise<void>((resolve) =>
+            io.signal.addEventListener('abort', () => resolve(), { once: true })
+          )
+        ])
+        if (wait !== undefined && session.outbox.size > 0 && !io.signal.aborted)
+          await session.drain(wait)
+      }
+      remaining = session.outbox.size
+      deadLetters = session.outbox.deadLetters().length
+    } finally {
+      await session.stop()
+    }
+    const outcomes = Array.from(session.outcomes.values())
+    const delivered = outcomes.filter((outcome) => outcome.status === 'delivered').length
+    const failures = outcomes.filter((outcome) => outcome.status !== 'delivered')
+    if (json) {
+      printJson(io, {
+        delivered,
+        remaining,
+        abandoned: failures.length,
+        deadLetters,
+        store: location.uri
+      })
+    } else {
+      say(
+        io,
+        `delivered ${delivered} of ${total}${remaining > 0 ? `; ${remaining} remain queued in ${location.uri}` : ''}`
+      )
+      if (deadLetters > 0) say(io, `${deadLetters} dead-lettered (see dnt dead)`)
+    }
+    for (const failure of failures) {
+      note(
+        io,
+        `${failure.entry.id} to ${failure.entry.peer}: ${failure.status}${failure.error ? `: ${failure.error}` : ''}`
+      )
+    }
+    if (remaining > 0) return EXIT_QUEUED
+    return failures.length > 0 ? EXIT_FAILURE : EXIT_OK
+  }
+}

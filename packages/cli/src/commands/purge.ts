@@ -1,0 +1,66 @@
+import { listFlag, oneOf, requiredFlag, stringFlag } from '../arguments.js'
+import { type Command, printJson, say } from '../command.js'
+import { EXIT_OK } from '../constants.js'
+import { UsageError } from '../errors.js'
+import { readKeyFile } from '../key-file.js'
+import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
+import { withStore } from '../store-session.js'
+import { parseStoreUri } from '../store-uri.js'
+import { parsePeerId } from '../target.js'
+
+export const purgeCommand: Command = {
+  spec: {
+    name: 'purge',
+    summary: 'remove entries (queued or dead-lettered) from a store without delivering them',
+    usage: '--key FILE --store URI (--id ID ... | --peer PEER | --all) [--json]',
+    flags: {
+      key: KEY_FLAG,
+      store: STORE_FLAG,
+      id: {
+        type: 'string',
+        value: 'ID',
+        multiple: true,
+        description: 'remove these entries (all must exist)'
+      },
+      peer: { type: 'string', value: 'PEER', description: 'remove every entry to this peer id' },
+      all: { type: 'boolean', description: 'remove every entry' },
+      json: JSON_FLAG
+    },
+    details: 'Nothing is removed when one of the --id values is not in the store (exit 2).'
+  },
+  async run({ io, flags }) {
+    const selector = oneOf(flags, ['id', 'peer', 'all'])
+    const identity = readKeyFile(requiredFlag(flags, 'key'))
+    const location = parseStoreUri(requiredFlag(flags, 'store'))
+    const ids = listFlag(flags, 'id')
+    const peerFlag = stringFlag(flags, 'peer')
+    const peer = peerFlag === undefined ? undefined : parsePeerId(peerFlag, '--peer')
+    const removed = await withStore(location, identity, '--store', async (opened) => {
+      const entries = opened?.entries ?? []
+      let chosen: string[]
+      if (selector === 'id') {
+        const known = new Set(entries.map((entry) => entry.id))
+        const missing = ids.filter((id) => !known.has(id))
+        if (missing.length > 0) {
+          throw new UsageError(
+            `--id ${missing.join(', ')}: no such entry in ${location.uri}; nothing was removed`
+          )
+        }
+        chosen = Array.from(new Set(ids))
+      } else if (selector === 'peer') {
+        chosen = entries.filter((entry) => entry.peer === peer).map((entry) => entry.id)
+      } else {
+        chosen = entries.map((entry) => entry.id)
+      }
+      if (opened !== undefined && chosen.length > 0) await opened.store.apply({ delete: chosen })
+      return chosen
+    })
+    if (flags.json === true) printJson(io, { removed: removed.length, ids: removed })
+    else
+      say(
+        io,
+        `removed ${removed.length} ${removed.length === 1 ? 'entry' : 'entries'} from ${location.uri}`
+      )
+    return EXIT_OK
+  }
+}

@@ -1,0 +1,197 @@
+import { DeliveryRejectedError, describeError, levelOf, type Message } from '@dntkit/core'
+import { listFlag, oneOf, requiredFlag, secondsFlag, stringFlag } from '../arguments.js'
+import { type Command, note, printJson, say } from '../command.js'
+import { EXIT_FAILURE, EXIT_OK, EXIT_QUEUED, MAX_WAIT_SECONDS } from '../constants.js'
+import { MODE_META_KEY, startDelivery } from '../delivery-session.js'
+import { UsageError } from '../errors.js'
+import { readKeyFile } from '../key-file.js'
+import { type MessageSource, type OutgoingMessage, readMessages } from '../message-input.js'
+import { MODE_FLAG, modeFlag } from '../mode-flag.js'
+import { loadPolicy } from '../policy-file.js'
+import { KEY_FLAG, LISTEN_FLAG, STORE_FLAG } from '../store-flags.js'
+import { checkStoreLocation, parseStoreUri } from '../store-uri.js'
+import { parseMultiaddr, parseTarget } from '../target.js'
+import { volatileWarning } from './flush.js'
+
+/** What became of one message of this run. */
+export interface MessageReport {
+  id?: string
+  source: string
+  protocol: string
+  level: string
+  status: 'delivered' | 'queued' | 'abandoned' | 'rejected' | 'expired' | 'failed'
+  error?: string
+}
+
+const MAX_FAILURE_LINES = 10
+
+export const sendCommand: Command = {
+  spec: {
+    name: 'send',
+    summary: 'deliver messages now, queue the rest per policy (durably for persisted levels)',
+    usage:
+      '--key FILE --store URI --to MULTIADDR/p2p/PEER --protocol ID (--data TEXT | --file PATH | --jsonl PATH)\n' +
+      '              [--level NAME] [--policy FILE] [--wait SECONDS] [--mode raw|envelope] [--listen MULTIADDR] [--json]',
+    flags: {
+      key: KEY_FLAG,
+      store: STORE_FLAG,
+      to: {
+        type: 'string',
+        value: 'MULTIADDR/p2p/PEER',
+        required: true,
+        description: 'the receiver: an address to dial, ending with its peer id'
+      },
+      protocol: {
+        type: 'string',
+        value: 'ID',
+        description:
+          'protocol id of the messages (required unless every --jsonl line has "protocol")'
+      },
+      data: { type: 'string', value: 'TEXT', description: 'one message: this text (UTF-8)' },
+      file: { type: 'string', value: 'PATH', description: 'one message: the bytes of this file' },
+      jsonl: {
+        type: 'string',
+        value: 'PATH',
+        description:
+          'one message per line: {"data": "text"} or {"base64": "..."}, optional id, protocol, level (- is stdin)'
+      },
+      level: {
+        type: 'string',
+        value: 'NAME',
+        description: "use this level instead of the policy's mapping"
+      },
+      policy: {
+        type: 'string',
+        value: 'FILE',
+        description: 'policy JSON (levels, protocols, fallback); default preset otherwise'
+      },
+      wait: {
+        type: 'string',
+        value: 'SECONDS',
+        description: 'keep retrying up to SECONDS; exit 0 when all is delivered, 3 when time is up'
+      },
+      mode: MODE_FLAG,
+      listen: LISTEN_FLAG,
+      json: {
+        type: 'boolean',
+        description: "print a JSON report (counts and each message's status)"
+      }
+    },
+    details:
+      'Every input is checked before the store is opened: a bad flag, key, address, policy or JSONL\n' +
+      'line exits 2 and changes nothing. Without --wait, dnt send makes one attempt, queues what\n' +
+      'failed and exits 3 if anything is queued (dnt flush retries later), 0 when all was delivered,\n' +
+      '1 when a message was refused or abandoned. In envelope mode the mode is recorded in the\n' +
+      `entry's meta ("${MODE_META_KEY}") so that dnt flush delivers it the same way.`
+  },
+  async run({ io, flags, log }) {
+    const identity = readKeyFile(requiredFlag(flags, 'key'))
+    const target = parseTarget(requiredFlag(flags, 'to'))
+    if (target.peer === identity.peerId) {
+      throw new UsageError(
+        `--to ${target.peer} is this node's own peer id (--key ${identity.file})`
+      )
+    }
+    const policy = loadPolicy(stringFlag(flags, 'policy'))
+    const mode = modeFlag(flags)
+    const listen = listFlag(flags, 'listen').map((address) =>
+      parseMultiaddr(address, '--listen').toString()
+    )
+    const wait = secondsFlag(flags, 'wait', MAX_WAIT_SECONDS)
+    const sourceFlag = oneOf(flags, ['data', 'file', 'jsonl'])
+    const source = { [sourceFlag]: requiredFlag(flags, sourceFlag) } as MessageSource
+    const defaults: { protocol?: string; level?: string; policy: typeof policy } = { policy }
+    const protocol = stringFlag(flags, 'protocol')
+    if (protocol !== undefined) defaults.protocol = protocol
+    const level = stringFlag(flags, 'level')
+    if (level !== undefined) defaults.level = level
+    const messages = await readMessages(source, defaults, io.stdin)
+    const location = parseStoreUri(requiredFlag(flags, 'store'))
+    checkStoreLocation(location)
+
+    const session = await startDelivery({ identity, location, policy, mode, listen, io, log })
+    const toMessage = (input: OutgoingMessage): Message => {
+      const message: Message = {
+        peer: target.peer,
+        addrs: target.addrs,
+        protocol: input.protocol,
+        payload: input.payload
+      }
+      if (input.id !== undefined) message.id = input.id
+      if (mode === 'envelope') message.meta = { [MODE_META_KEY]: 'envelope' }
+      return message
+    }
+    let reports: MessageReport[]
+    let volatile: number
+    try {
+      const sent = await Promise.all(
+        messages.map(async (input) => {
+          const report: MessageReport = {
+            source: input.source,
+            protocol: input.protocol,
+            level: input.level ?? levelOf(policy, input.protocol),
+            status: 'failed'
+          }
+          if (input.id !== undefined) report.id = input.id
+          try {
+            const result = await session.outbox.send(
+              toMessage(input),
+              input.level === undefined ? {} : { level: input.level }
+            )
+            report.id = result.id
+            report.status = result.status
+          } catch (error) {
+            report.status = DeliveryRejectedError.isInstance(error) ? 'rejected' : 'failed'
+            report.error = describeError(error)
+          }
+          return report
+        })
+      )
+      await session.settle()
+      if (wait !== undefined && session.outbox.size > 0) await session.drain(wait)
+      reports = sent.map((report) => {
+        const outcome = report.id === undefined ? undefined : session.outcomes.get(report.id)
+        if (outcome === undefined) return report
+        const final: MessageReport = { ...report, status: outcome.status }
+        if (outcome.error !== undefined) final.error = outcome.error
+        return final
+      })
+      volatile = session.volatile().length
+    } finally {
+      await session.stop()
+    }
+
+    const count = (status: MessageReport['status']): number =>
+      reports.filter((report) => report.status === status).length
+    const queued = count('queued')
+    const delivered = count('delivered')
+    const failures = reports.filter(
+      (report) => report.status !== 'delivered' && report.status !== 'queued'
+    )
+    if (flags.json === true) {
+      printJson(io, {
+        delivered,
+        queued,
+        abandoned: count('abandoned') + count('expired'),
+        failed: count('rejected') + count('failed'),
+        peer: target.peer,
+        store: location.uri,
+        messages: reports
+      })
+    } else {
+      say(io, `delivered ${delivered} of ${reports.length} to ${target.peer}`)
+      if (queued > 0) {
+        say(io, `queued ${queued} in ${location.uri}; \`dnt flush\` retries them`)
+      }
+      if (failures.length > 0) say(io, `not delivered and not queued: ${failures.length}`)
+    }
+    for (const report of failures.slice(0, MAX_FAILURE_LINES)) {
+      note(io, `${report.source}: ${report.status}${report.error ? `: ${report.error}` : ''}`)
+    }
+    if (failures.length > MAX_FAILURE_LINES)
+      note(io, `... and ${failures.length - MAX_FAILURE_LINES} more`)
+    if (volatile > 0) note(io, volatileWarning(volatile, location.uri))
+    if (queued > 0) return EXIT_QUEUED
+    return failures.length > 0 ? EXIT_FAILURE : EXIT_OK
+  }
+}

@@ -1,0 +1,43 @@
+/** Every default and fixed value of the `dnt` command, in one place. */
+
+/** Done (for `--wait`: everything delivered). */
+export const EXIT_OK = 0
+/** Any failure that is not the caller's input: store corrupt, wrong key, locked, network. */
+export const EXIT_FAILURE = 1
+/** Usage or input error: bad flag, multiaddr, peer id, key, JSON line. */
+export const EXIT_USAGE = 2
+/** Messages remain queued (in the store when their level persists). */
+export const EXIT_QUEUED = 3
+
+/** Environment variable that adds stack traces to error output. */
+export const DEBUG_VARIABLE = 'DNT_DEBUG'
+
+/** Largest payload accepted (the outbox's and the receiver's default). */
+export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+
+/** Delivery mode when `--mode` is not given: the transport's default, works with any handler. */
+export const DEFAULT_MODE: 'raw' | 'envelope' = 'raw'
+
+/** Milliseconds one delivery attempt may take before it counts as failed. */
+export const ATTEMPT_TIMEOUT = 10_000
+
+/** Milliseconds `stop()` lets in-flight deliveries settle before aborting them. */
+export const STOP_TIMEOUT = 2_000
+
+/** Largest `--wait`, in seconds (a day); longer waits belong to a service, not a command. */
+export const MAX_WAIT_SECONDS = 24 * 60 * 60
+
+/** Milliseconds between two redraws of the progress line on a TTY. */
+export const PROGRESS_INTERVAL = 250
+
+/** Longest `last error` shown in a table cell. */
+export const TABLE_ERROR_WIDTH = 60
+
+/** Logger namespace of the command (`DEBUG=dntkit:cli`). */
+export const LOGGER_NAME = 'dntkit:cli'
+
+/** Fields a line of a `--jsonl` input file may have. */
+export const JSONL_INPUT_FIELDS = ['data', 'base64', 'id', 'protocol', 'level'] as const
+
+/** File mode of a key written by `dnt keygen`. */
+export const KEY_FILE_MODE = 0o600

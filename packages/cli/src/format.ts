@@ -1,0 +1,96 @@
+import type { Entry } from '@dntkit/core'
+
+/** `1.2 kB`, `3.4 MB`: decimal units, as `ls -h --si` prints them. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`
+  const units = ['kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 'B'
+  for (const next of units) {
+    if (value < 1000) break
+    value /= 1000
+    unit = next
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${unit}`
+}
+
+/** `850ms`, `12s`, `4m05s`, `3h12m`, `2d04h`. */
+export function formatAge(milliseconds: number): string {
+  const value = Math.max(0, Math.round(milliseconds))
+  if (value < 1000) return `${value}ms`
+  const seconds = Math.floor(value / 1000)
+  if (seconds < 60) return `${seconds}s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`
+  const hours = Math.floor(minutes / 60)
+  if (hours < 24) return `${hours}h${String(minutes % 60).padStart(2, '0')}m`
+  return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`
+}
+
+/** Cuts `text` to `width` characters, marking the cut with `…`. */
+export function truncate(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`
+}
+
+/**
+ * A `lastError` condensed for a table cell: without the error's name and code
+ * and without "message ID to PEER (PROTOCOL):", which the other columns show.
+ */
+export function briefError(text: string, width: number): string {
+  const brief = text
+    .replace(/^\w+ \(DNT_[A-Z_]+\): /, '')
+    .replace(/message \S+ to \S+ \([^)]*\): /, '')
+  return truncate(brief, width)
+}
+
+/** A peer id shortened for a table: `12D3KooW…Xy9z`. */
+export function shortPeer(peer: string): string {
+  return peer.length <= 20 ? peer : `${peer.slice(0, 8)}…${peer.slice(-6)}`
+}
+
+/** A plain-text table: a header row, aligned columns, numbers to the right. */
+export function table(headers: string[], rows: string[][], alignRight: number[] = []): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length))
+  )
+  const render = (cells: string[]): string =>
+    cells
+      .map((cell, column) => {
+        const width = widths[column] as number
+        return alignRight.includes(column) ? cell.padStart(width) : cell.padEnd(width)
+      })
+      .join('  ')
+      .trimEnd()
+  return [render(headers), ...rows.map(render)].join('\n')
+}
+
+/** The text of a payload when it is valid UTF-8, else `undefined`. */
+export function utf8Text(payload: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(payload)
+  } catch {
+    return undefined
+  }
+}
+
+/** An entry as `--json` prints it: every field, the payload as base64 (and text when UTF-8). */
+export function entryToJson(entry: Entry): Record<string, unknown> {
+  const json: Record<string, unknown> = {
+    id: entry.id,
+    peer: entry.peer,
+    addrs: entry.addrs ?? [],
+    protocol: entry.protocol,
+    level: entry.level,
+    attempts: entry.attempts,
+    createdAt: entry.createdAt,
+    nextAttemptAt: entry.nextAttemptAt,
+    size: entry.payload.byteLength
+  }
+  if (entry.lastError !== undefined) json.lastError = entry.lastError
+  if (entry.meta !== undefined) json.meta = entry.meta
+  if (entry.deadLetter !== undefined) json.deadLetter = entry.deadLetter
+  const text = utf8Text(entry.payload)
+  if (text !== undefined) json.data = text
+  json.base64 = Buffer.from(entry.payload).toString('base64')
+  return json
+}

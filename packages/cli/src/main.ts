@@ -1,0 +1,31 @@
+import { runCli } from './cli.js'
+
+/** Milliseconds the process may linger after the command ended before it is ended for good. */
+const EXIT_GRACE = 1_000
+
+/**
+ * The process side of `dnt`: SIGINT / SIGTERM ask the running command to
+ * stop cleanly (a second one exits at once), the exit code is set, and a
+ * handle left open by a library cannot keep the process alive.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const controller = new AbortController()
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(130)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const code = await runCli(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    // created on first use only: an idle stdin stream is not worth a handle
+    stdin: { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() },
+    signal: controller.signal
+  })
+  process.exitCode = code
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  setTimeout(() => process.exit(code), EXIT_GRACE).unref()
+}

@@ -1,0 +1,27 @@
+import { memoryStore, type Store } from '@dntkit/core'
+import type { StoreLocation } from './store-uri.js'
+
+/**
+ * The store a URI names, keyed by the node's private key (64 raw bytes).
+ * Nothing is opened yet: `open()` is the caller's (or the outbox's) to call.
+ * The store packages are imported on demand, so `dnt inspect --store file:...`
+ * never loads LevelDB.
+ */
+export async function createStore(location: StoreLocation, privateKey: Uint8Array): Promise<Store> {
+  switch (location.kind) {
+    case 'memory':
+      return memoryStore()
+    case 'file': {
+      const { fileStore } = await import('@dntkit/store-file')
+      return fileStore({ directory: location.path, privateKey })
+    }
+    case 'oc-discovery': {
+      const { ocDiscoveryFileStore } = await import('@dntkit/store-file')
+      return ocDiscoveryFileStore({ file: location.path, privateKey })
+    }
+    case 'level': {
+      const { levelStore } = await import('@dntkit/store-level')
+      return levelStore({ location: location.path, privateKey })
+    }
+  }
+}

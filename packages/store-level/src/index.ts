@@ -1,0 +1,25 @@
+/**
+ * @packageDocumentation
+ *
+ * A dntkit `Store` on LevelDB through `level` (classic-level in Node,
+ * browser-level in browsers): one key per entry in first-put order, values
+ * sealed with AES-256-GCM under a key derived from the node's private key and
+ * bound to their database key, every batch atomic and durable. It opens its
+ * own database at `location`, or keeps to a sublevel of an application's
+ * database passed as `db`.
+ *
+ * @example
+ *
+ * ```ts
+ * import { Outbox, defaultPreset } from '@dntkit/core'
+ * import { levelStore } from '@dntkit/store-level'
+ *
+ * const store = levelStore({ location: './data/outbox', privateKey: node.privateKey })
+ * const outbox = new Outbox({ transport, store, policy: defaultPreset() })
+ * await outbox.start()
+ * await outbox.send({ peer, protocol: '/app/create/1.0.0', payload })
+ * await outbox.stop()
+ * ```
+ */
+export type { ApplicationDatabase, LevelStoreInit } from './init.js'
+export { type LevelStore, levelStore, type QuarantinedValue } from './level-store.js'

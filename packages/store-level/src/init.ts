@@ -1,0 +1,100 @@
+import type { LoggerFactory, PrivateKeyInput } from '@dntkit/core'
+import type { AbstractLevel } from 'abstract-level'
+import { DEFAULT_PREFIX } from './constants.js'
+
+/**
+ * An application's own database or sublevel: any `abstract-level` database
+ * (`Level`, `ClassicLevel`, `BrowserLevel`, `MemoryLevel`, a sublevel of one).
+ * Its encodings do not matter: the store opens a binary sublevel inside it.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: an application's database may use any encodings
+export type ApplicationDatabase = AbstractLevel<any, any, any>
+
+/** Options of `levelStore()`. Give `location` or `db`, and a key or `encryption: false`. */
+export interface LevelStoreInit {
+  /** Directory (Node) or IndexedDB name (browser) of a database the store opens and owns. */
+  location?: string
+  /** An application's open database or sublevel; the store keeps to its `prefix` inside it and never closes it. */
+  db?: ApplicationDatabase
+  /** The node's Ed25519 private key (64 raw bytes or a libp2p `PrivateKey`); the store key is derived from it. */
+  privateKey?: PrivateKeyInput
+  /** The AES-256-GCM store key itself (32 bytes or a `CryptoKey`), instead of `privateKey`. */
+  key?: CryptoKey | Uint8Array
+  /** `false` stores values unencrypted; only when passed explicitly. */
+  encryption?: boolean
+  /** Name of the sublevel that holds the store's keys (default `dntkit`). */
+  prefix?: string
+  /** Move values that fail authentication or decoding aside instead of failing `open()` (default `false`). */
+  quarantine?: boolean
+  /** Logger factory (default: core's `defaultLogger`, `DEBUG=dntkit:store-level`). */
+  logger?: LoggerFactory
+}
+
+/** The options after checking, with defaults applied. */
+export interface ResolvedInit {
+  location?: string
+  db?: ApplicationDatabase
+  keySource?: { privateKey?: PrivateKeyInput; key?: CryptoKey | Uint8Array }
+  prefix: string
+  quarantine: boolean
+  logger?: LoggerFactory
+  /** How messages name this store. */
+  where: string
+}
+
+const PREFIX_PATTERN = /^[\x23-\x7e]+$/
+
+/** Checks `init`; throws `TypeError` naming the option that is wrong. */
+export function resolveInit(init: LevelStoreInit): ResolvedInit {
+  if (init == null || typeof init !== 'object')
+    throw new TypeError('levelStore() needs an options object')
+  const hasLocation = init.location !== undefined
+  const hasDb = init.db !== undefined
+  if (hasLocation === hasDb) {
+    throw new TypeError(
+      'levelStore() needs exactly one of `location` (a path) or `db` (an abstract-level database)'
+    )
+  }
+  if (hasLocation && (typeof init.location !== 'string' || init.location.length === 0)) {
+    throw new TypeError('levelStore() option `location` must be a non-empty string')
+  }
+  if (hasDb && typeof (init.db as { sublevel?: unknown }).sublevel !== 'function') {
+    throw new TypeError('levelStore() option `db` must be an abstract-level database or sublevel')
+  }
+  const prefix = init.prefix ?? DEFAULT_PREFIX
+  if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+    throw new TypeError(
+      `levelStore() option \`prefix\` must be a non-empty string of the ASCII characters # to ~ (got ${JSON.stringify(prefix)})`
+    )
+  }
+  if (init.quarantine !== undefined && typeof init.quarantine !== 'boolean') {
+    throw new TypeError('levelStore() option `quarantine` must be a boolean')
+  }
+  if (init.encryption !== undefined && typeof init.encryption !== 'boolean') {
+    throw new TypeError('levelStore() option `encryption` must be a boolean')
+  }
+  const hasKey = init.privateKey != null || init.key != null
+  if (init.encryption === false && hasKey) {
+    throw new TypeError(
+      'levelStore() got `encryption: false` together with a key: pass one or the other'
+    )
+  }
+  if (init.encryption !== false && !hasKey) {
+    throw new TypeError(
+      'levelStore() needs `privateKey` or `key` to encrypt the store (or `encryption: false`, explicitly)'
+    )
+  }
+  const where = hasLocation
+    ? `level store at "${init.location}" (sublevel "${prefix}")`
+    : `level store in sublevel "${prefix}" of the given database`
+  const resolved: ResolvedInit = { prefix, quarantine: init.quarantine ?? false, where }
+  if (hasLocation) resolved.location = init.location as string
+  if (hasDb) resolved.db = init.db as ApplicationDatabase
+  if (hasKey) {
+    resolved.keySource = {}
+    if (init.privateKey != null) resolved.keySource.privateKey = init.privateKey
+    if (init.key != null) resolved.keySource.key = init.key
+  }
+  if (init.logger !== undefined) resolved.logger = init.logger
+  return resolved
+}

@@ -1,0 +1,98 @@
+import {
+  concatBytes,
+  DecryptionError,
+  NONCE_BYTES,
+  StoreCorruptError,
+  StoreKeyMismatchError,
+  TAG_BYTES,
+  utf8
+} from '@dntkit/core'
+import type { Aead } from './aead.js'
+import {
+  FORMAT_VERSION,
+  KEY_LABEL,
+  MODE_AES_256_GCM,
+  MODE_PLAINTEXT,
+  STORE_ID_BYTES
+} from './constants.js'
+
+/**
+ * The marker record (key `meta`), written on first open:
+ *
+ * ```
+ * u8 format version (1) | u8 mode (0 plaintext, 1 AES-256-GCM) | body
+ * mode 0: body = store id (16 bytes)
+ * mode 1: body = seal(store key, store id, AD = "dntkit/store-level/v1" 0x00 "meta" version mode)
+ * ```
+ *
+ * Opening it proves the key before any entry is touched.
+ */
+function associatedData(mode: number): Uint8Array {
+  return concatBytes([
+    utf8(KEY_LABEL),
+    Uint8Array.of(0),
+    utf8('meta'),
+    Uint8Array.of(FORMAT_VERSION, mode)
+  ])
+}
+
+/** A new marker and the random store id it holds. */
+export async function createMarker(
+  aead: Aead | undefined
+): Promise<{ value: Uint8Array; storeId: Uint8Array }> {
+  const storeId = globalThis.crypto.getRandomValues(new Uint8Array(STORE_ID_BYTES))
+  const mode = aead === undefined ? MODE_PLAINTEXT : MODE_AES_256_GCM
+  const body = aead === undefined ? storeId : await aead.seal(storeId, associatedData(mode))
+  return { value: concatBytes([Uint8Array.of(FORMAT_VERSION, mode), body]), storeId }
+}
+
+/** Checks a marker against the key the store was opened with; returns the store id. */
+export async function readMarker(
+  value: Uint8Array,
+  aead: Aead | undefined,
+  where: string
+): Promise<Uint8Array> {
+  const version = value[0]
+  const mode = value[1]
+  if (version !== FORMAT_VERSION) {
+    throw new StoreCorruptError(
+      `${where}: marker record "meta" has format version ${version ?? 'none'}, this version of @dntkit/store-level reads ${FORMAT_VERSION}`
+    )
+  }
+  if (mode === MODE_PLAINTEXT) {
+    if (aead !== undefined) {
+      throw new StoreKeyMismatchError(
+        `${where} was written without encryption (encryption: false); open it with encryption: false, not with a key`
+      )
+    }
+    if (value.byteLength !== 2 + STORE_ID_BYTES) {
+      throw new StoreCorruptError(
+        `${where}: marker record "meta" has ${value.byteLength} bytes, expected ${2 + STORE_ID_BYTES}`
+      )
+    }
+    return value.slice(2)
+  }
+  if (mode === MODE_AES_256_GCM) {
+    if (aead === undefined) {
+      throw new StoreKeyMismatchError(
+        `${where} is encrypted but was opened with encryption: false; pass the privateKey or key that wrote it`
+      )
+    }
+    const expected = 2 + NONCE_BYTES + STORE_ID_BYTES + TAG_BYTES
+    if (value.byteLength !== expected) {
+      throw new StoreCorruptError(
+        `${where}: marker record "meta" has ${value.byteLength} bytes, expected ${expected}`
+      )
+    }
+    try {
+      return (await aead.open(value.subarray(2), associatedData(mode))).slice()
+    } catch (error) {
+      if (!DecryptionError.isInstance(error)) throw error
+      throw new StoreKeyMismatchError(
+        `${where} was written with another key (the marker record "meta" does not authenticate); nothing was read or changed`,
+        { cause: error }
+      )
+    }
+  }
+  throw new StoreCorruptError(`${where}: marker record "meta" has unknown mode ${mode ?? 'none'}`)
+}

@@ -1,0 +1,68 @@
+/** Every default of this package, in one place. */
+
+/** The protocol id of envelope mode. */
+export const ENVELOPE_PROTOCOL = '/dntkit/envelope/1.0.0'
+
+/** Delivery mode when none is given: `raw` works with any existing protocol handler. */
+export const DEFAULT_MODE = 'raw'
+
+/** Point of success of a raw delivery when none is given. */
+export const DEFAULT_RAW_SUCCESS = 'remote-closed'
+
+/** Largest payload a receiver accepts (4 MiB). */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+/** Largest frame header (type, sequence, id, protocol, meta) a receiver accepts. */
+export const MAX_HEADER_BYTES = 64 * 1024
+
+/** Largest ack body either side accepts. */
+export const MAX_ACK_BYTES = 4 * 1024
+
+/** Longest reason string an ack carries (longer ones are cut). */
+export const MAX_REASON_BYTES = 1024
+
+/**
+ * Wire limits of envelope mode: a sender never has more unacknowledged frames
+ * or bytes on one stream than this (one frame of any size is always allowed),
+ * and a receiver resets a stream that exceeds them.
+ */
+export const WIRE_MAX_UNACKED_FRAMES = 1024
+export const WIRE_MAX_UNACKED_BYTES = 8 * 1024 * 1024
+
+/** Frames a sender keeps unacknowledged on one stream, by default. */
+export const MAX_FRAMES_IN_FLIGHT = 256
+
+/** Bytes a sender keeps unacknowledged on one stream, by default. */
+export const MAX_BYTES_IN_FLIGHT = 4 * 1024 * 1024
+
+/** How long a sender keeps an idle envelope stream open for the next message (ms). */
+export const STREAM_LINGER = 2_000
+
+/** A receiver cuts off a stream that brings no complete frame for this long (ms). */
+export const IDLE_TIMEOUT = 20_000
+
+/** Dedupe window of a receiver: ids remembered, at most. */
+export const DEDUPE_MAX_ENTRIES = 100_000
+
+/** Dedupe window of a receiver: how long an id is remembered (ms, one day). */
+export const DEDUPE_MAX_AGE = 24 * 60 * 60 * 1000
+
+/** Level name of the records a receiver keeps in its dedupe store. */
+export const DEDUPE_LEVEL = 'dedupe'
+
+/** Peer-store tag on peers that have queued entries; the `keep-alive` prefix makes libp2p re-dial them. */
+export const QUEUED_PEER_TAG = 'keep-alive-dntkit'
+
+/** Value of that tag (connection pruning keeps higher values). */
+export const QUEUED_PEER_TAG_VALUE = 50
+
+/** Per-peer concurrency the `dnt()` service gives its outbox in envelope mode. */
+export const ENVELOPE_PER_PEER_CONCURRENCY = 64
+
+/** Cap on inbound/outbound envelope streams per connection. */
+export const MAX_ENVELOPE_STREAMS = 32
+
+/** Logger namespaces. */
+export const TRANSPORT_LOG = 'dntkit:transport-libp2p'
+export const RECEIVER_LOG = 'dntkit:transport-libp2p:receiver'
+export const SERVICE_LOG = 'dntkit:transport-libp2p:service'

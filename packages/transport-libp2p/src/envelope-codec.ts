@@ -1,0 +1,228 @@
+import { ByteReader, ByteWriter, type Meta } from '@dntkit/core'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { MAX_REASON_BYTES } from './constants.js'
+
+/** Frame types: the first byte of every frame body. */
+export const MESSAGE_FRAME = 0x01
+export const ACK_FRAME = 0x02
+
+/** What an ack says about the frame it answers. */
+export type AckStatus = 'ok' | 'duplicate' | 'rejected' | 'try-later'
+
+const STATUS_CODES: Record<AckStatus, number> = { ok: 0, duplicate: 1, rejected: 2, 'try-later': 3 }
+const STATUSES: AckStatus[] = ['ok', 'duplicate', 'rejected', 'try-later']
+
+/** One message on an envelope stream (sender to receiver). */
+export interface MessageFrame {
+  /** 0 for the first frame of a stream, then +1 per frame. */
+  sequence: number
+  id: string
+  /** The inner protocol: which handler of the receiver gets the payload. */
+  protocol: string
+  meta?: Meta
+  payload: Uint8Array
+}
+
+/** The answer to one message frame (receiver to sender). */
+export interface AckFrame {
+  sequence: number
+  status: AckStatus
+  /** Machine-readable reason, for `rejected` and `try-later`. */
+  code?: string
+  /** One human-readable line, for `rejected` and `try-later`. */
+  reason?: string
+}
+
+/** A frame that breaks the wire format; `kind` says whether only its size is at fault. */
+export class FrameError extends RangeError {
+  constructor(
+    message: string,
+    readonly kind: 'malformed' | 'too-large' = 'malformed'
+  ) {
+    super(message)
+    this.name = 'FrameError'
+  }
+}
+
+const textEncoder = new TextEncoder()
+const EMPTY = new Uint8Array(0)
+
+/** Bytes of `value` as an unsigned LEB128 varint (multiformats' unsigned-varint). */
+function varintLength(value: number): number {
+  let length = 1
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80)
+    length++
+  }
+  return length
+}
+
+function writeVarint(target: Uint8Array, offset: number, value: number): number {
+  while (value >= 0x80) {
+    target[offset++] = (value % 0x80) | 0x80
+    value = Math.floor(value / 0x80)
+  }
+  target[offset++] = value
+  return offset
+}
+
+/** `value` as an unsigned LEB128 varint. */
+export function varintBytes(value: number): Uint8Array {
+  const bytes = new Uint8Array(varintLength(value))
+  writeVarint(bytes, 0, value)
+  return bytes
+}
+
+/**
+ * A message frame with its length prefix, ready for `stream.send()`: one
+ * allocation for prefix and header, the payload not copied.
+ */
+export function encodeMessageFrame(frame: MessageFrame): Uint8ArrayList {
+  const id = textEncoder.encode(frame.id)
+  const protocol = textEncoder.encode(frame.protocol)
+  const meta = frame.meta == null ? EMPTY : textEncoder.encode(JSON.stringify(frame.meta))
+  const headerLength =
+    1 +
+    varintLength(frame.sequence) +
+    varintLength(id.byteLength) +
+    id.byteLength +
+    varintLength(protocol.byteLength) +
+    protocol.byteLength +
+    varintLength(meta.byteLength) +
+    meta.byteLength
+  const bodyLength = headerLength + frame.payload.byteLength
+  const head = new Uint8Array(varintLength(bodyLength) + headerLength)
+  let offset = writeVarint(head, 0, bodyLength)
+  head[offset++] = MESSAGE_FRAME
+  offset = writeVarint(head, offset, frame.sequence)
+  for (const field of [id, protocol, meta]) {
+    offset = writeVarint(head, offset, field.byteLength)
+    head.set(field, offset)
+    offset += field.byteLength
+  }
+  return new Uint8ArrayList(head, frame.payload)
+}
+
+/** The size limits a receiver checks while decoding a message frame. */
+export interface FrameLimits {
+  maxMessageBytes: number
+  maxHeaderBytes: number
+}
+
+/**
+ * Decodes a message frame body (without its length prefix). Throws
+ * `FrameError` with kind `too-large` when only the payload or header size is
+ * at fault (the frame itself was well formed), `malformed` otherwise.
+ */
+export function decodeMessageFrame(body: Uint8Array, limits: FrameLimits): MessageFrame {
+  const reader = new ByteReader(body)
+  try {
+    const type = reader.uint8()
+    if (type !== MESSAGE_FRAME)
+      throw new FrameError(`expected a message frame (type 1), got type ${type}`)
+    const sequence = reader.varint()
+    const id = reader.string()
+    const protocol = reader.string()
+    const metaText = reader.string()
+    const headerBytes = reader.offset
+    if (id.length === 0) throw new FrameError('message frame has an empty id')
+    if (protocol.length === 0) throw new FrameError('message frame has an empty protocol')
+    // a copy: the body may be a view of a network buffer (a Node Buffer, whose slice() does not copy)
+    const frame: MessageFrame = {
+      sequence,
+      id,
+      protocol,
+      payload: new Uint8Array(body.subarray(reader.offset))
+    }
+    if (metaText.length > 0) frame.meta = parseMeta(metaText)
+    if (headerBytes > limits.maxHeaderBytes) {
+      throw new FrameError(
+        `header of ${headerBytes} bytes exceeds ${limits.maxHeaderBytes}`,
+        'too-large'
+      )
+    }
+    if (frame.payload.byteLength > limits.maxMessageBytes) {
+      throw new FrameError(
+        `payload of ${frame.payload.byteLength} bytes exceeds ${limits.maxMessageBytes}`,
+        'too-large'
+      )
+    }
+    return frame
+  } catch (error) {
+    if (error instanceof FrameError) throw error
+    throw new FrameError(`malformed message frame: ${(error as Error).message}`)
+  }
+}
+
+function parseMeta(text: string): Meta {
+  let meta: unknown
+  try {
+    meta = JSON.parse(text)
+  } catch {
+    throw new FrameError('message frame meta is not valid JSON')
+  }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+    throw new FrameError('message frame meta is not a JSON object')
+  }
+  for (const [key, value] of Object.entries(meta)) {
+    const scalar =
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      typeof value === 'number'
+    if (!scalar) throw new FrameError(`message frame meta.${key} is not a JSON scalar`)
+  }
+  return meta as Meta
+}
+
+/** An ack with its length prefix. Reasons longer than 1 KiB are cut. */
+export function encodeAck(ack: AckFrame): Uint8Array {
+  const status = STATUS_CODES[ack.status]
+  if (ack.status !== 'rejected' && ack.status !== 'try-later') {
+    const bodyLength = 2 + varintLength(ack.sequence)
+    const bytes = new Uint8Array(1 + bodyLength)
+    bytes[0] = bodyLength
+    bytes[1] = ACK_FRAME
+    bytes[writeVarint(bytes, 2, ack.sequence)] = status
+    return bytes
+  }
+  const body = new ByteWriter(32)
+  body.uint8(ACK_FRAME).varint(ack.sequence).uint8(status)
+  body.string(ack.code ?? '').string(truncate(ack.reason ?? '', MAX_REASON_BYTES))
+  return new ByteWriter(body.length + 4).bytes(body.finish()).finish()
+}
+
+/** Decodes an ack body (without its length prefix); throws `FrameError`. */
+export function decodeAck(body: Uint8Array): AckFrame {
+  const reader = new ByteReader(body)
+  try {
+    const type = reader.uint8()
+    if (type !== ACK_FRAME) throw new FrameError(`expected an ack frame (type 2), got type ${type}`)
+    const sequence = reader.varint()
+    const statusCode = reader.uint8()
+    const status = STATUSES[statusCode]
+    if (status == null) throw new FrameError(`unknown ack status ${statusCode}`)
+    const ack: AckFrame = { sequence, status }
+    if (status === 'rejected' || status === 'try-later') {
+      ack.code = reader.string()
+      ack.reason = reader.string()
+    }
+    if (reader.remaining !== 0)
+      throw new FrameError(`${reader.remaining} unexpected bytes after the ack`)
+    return ack
+  } catch (error) {
+    if (error instanceof FrameError) throw error
+    throw new FrameError(`malformed ack: ${(error as Error).message}`)
+  }
+}
+
+/** `text` cut to at most `maxBytes` of UTF-8, never inside a character. */
+function truncate(text: string, maxBytes: number): string {
+  if (textEncoder.encode(text).byteLength <= maxBytes) return text
+  let end = Math.min(text.length, maxBytes)
+  while (end > 0 && textEncoder.encode(text.slice(0, end)).byteLength > maxBytes - 3) end--
+  // do not split a surrogate pair
+  const last = text.charCodeAt(end - 1)
+  if (last >= 0xd800 && last <= 0xdbff) end--
+  return `${text.slice(0, end)}...`
+}

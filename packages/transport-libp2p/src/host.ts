@@ -1,0 +1,69 @@
+import type {
+  AbortOptions,
+  ComponentLogger,
+  Libp2p,
+  Libp2pEvents,
+  Metrics,
+  PeerId,
+  PeerStore,
+  Stream,
+  StreamHandler,
+  StreamHandlerOptions,
+  TypedEventTarget
+} from '@libp2p/interface'
+
+/** The parts of a running libp2p node that `libp2pTransport()` uses. */
+export type TransportNode = Pick<
+  Libp2p,
+  'dialProtocol' | 'peerStore' | 'addEventListener' | 'removeEventListener'
+>
+
+/** The parts of a running libp2p node that `handleEnvelopes()` uses. */
+export type ReceiverNode = Pick<Libp2p, 'handle' | 'unhandle'>
+
+/** The libp2p components the `dnt()` service needs (injected by `createLibp2p`). */
+export interface DntComponents {
+  peerStore: PeerStore
+  events: TypedEventTarget<Libp2pEvents>
+  connectionManager: {
+    openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
+  }
+  logger?: ComponentLogger
+  metrics?: Metrics
+}
+
+/** The libp2p components the `dntReceiver()` service needs. */
+export interface DntReceiverComponents {
+  registrar: {
+    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle(protocol: string, options?: AbortOptions): Promise<void>
+  }
+}
+
+/**
+ * What the delivery code needs from libp2p, whether it runs over a node
+ * (`libp2pTransport`) or over injected components (`dnt()`): one
+ * implementation for both.
+ */
+export interface Host {
+  openStream(peer: PeerId, protocol: string, options: AbortOptions): Promise<Stream>
+  peerStore: PeerStore
+  events: Pick<TypedEventTarget<Libp2pEvents>, 'addEventListener' | 'removeEventListener'>
+}
+
+export function hostFromNode(node: TransportNode): Host {
+  return {
+    openStream: (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+    peerStore: node.peerStore,
+    events: node
+  }
+}
+
+export function hostFromComponents(components: DntComponents): Host {
+  return {
+    openStream: (peer, protocol, options) =>
+      components.connectionManager.openStream(peer, protocol, options),
+    peerStore: components.peerStore,
+    events: components.events
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * @packageDocumentation
+ *
+ * dntkit over js-libp2p v3: a `Transport` that delivers outbox entries on
+ * libp2p streams (`raw`: the payload on a stream of its own protocol, for any
+ * existing handler; `envelope`: framed, pipelined and acknowledged on
+ * `/dntkit/envelope/1.0.0`, deduplicated by the receiver), the `dnt()`
+ * service that puts an `Outbox` inside a libp2p node, and the receiving side
+ * (`dntReceiver()` / `handleEnvelopes()`).
+ *
+ * @example
+ *
+ * ```ts
+ * import { noise } from '@chainsafe/libp2p-noise'
+ * import { yamux } from '@chainsafe/libp2p-yamux'
+ * import { tcp } from '@libp2p/tcp'
+ * import { createLibp2p } from 'libp2p'
+ * import { dnt, dntReceiver } from '@dntkit/transport-libp2p'
+ *
+ * const node = await createLibp2p({
+ *   transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()],
+ *   services: {
+ *     dnt: dnt({ mode: 'envelope' }),
+ *     dntReceiver: dntReceiver({ handlers: { '/app/create/1.0.0': async (message, from) => {} } })
+ *   }
+ * })
+ * const peer = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+ * const payload = new TextEncoder().encode('hello')
+ * const result = await node.services.dnt.send({ peer, protocol: '/app/create/1.0.0', payload })
+ * // result.status is 'delivered', or 'queued' until the peer is back
+ * ```
+ */
+export { ENVELOPE_PROTOCOL } from './constants.js'
+export type { DedupeInit } from './dedupe-window.js'
+export { type Dnt, type DntInit, dnt } from './dnt-service.js'
+export type { AckStatus } from './envelope-codec.js'
+export type { DntComponents, DntReceiverComponents, ReceiverNode, TransportNode } from './host.js'
+export {
+  type DeliveryMode,
+  type Libp2pTransport,
+  type Libp2pTransportInit,
+  libp2pTransport
+} from './libp2p-transport.js'
+export type { RawSuccess } from './raw-delivery.js'
+export type {
+  DntReceiverInit,
+  EnvelopeHandler,
+  EnvelopeMessage,
+  ReceivedDetail,
+  ReceiverEvents,
+  RejectedDetail
+} from './receiver.js'
+export {
+  type DntReceiver,
+  dntReceiver,
+  type EnvelopeHandle,
+  handleEnvelopes
+} from './receiver-service.js'
+export { TryLaterError } from './try-later-error.js'

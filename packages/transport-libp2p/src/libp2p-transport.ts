@@ -1,0 +1,237 @@
+import {
+  type DeliverOptions,
+  defaultLogger,
+  type Entry,
+  type Logger,
+  type LoggerFactory,
+  type Transport
+} from '@dntkit/core'
+import type { IdentifyResult, PeerId } from '@libp2p/interface'
+import { AddressBook } from './addresses.js'
+import {
+  DEFAULT_MODE,
+  DEFAULT_RAW_SUCCESS,
+  ENVELOPE_PROTOCOL,
+  MAX_BYTES_IN_FLIGHT,
+  MAX_FRAMES_IN_FLIGHT,
+  STREAM_LINGER,
+  TRANSPORT_LOG,
+  WIRE_MAX_UNACKED_BYTES,
+  WIRE_MAX_UNACKED_FRAMES
+} from './constants.js'
+import { EnvelopeSession } from './envelope-session.js'
+import { abortedError, mapDeliveryError } from './error-mapping.js'
+import { type Host, hostFromNode, type TransportNode } from './host.js'
+import { type RawSuccess, writeRaw } from './raw-delivery.js'
+
+/** `raw`: the payload on a stream of the message's own protocol; `envelope`: framed, acked, deduplicated. */
+export type DeliveryMode = 'raw' | 'envelope'
+
+/** Options of `libp2pTransport()` (and of the `dnt()` service). Every field is optional. */
+export interface Libp2pTransportInit {
+  /** Delivery mode, or a function choosing it per entry (default `raw`). */
+  mode?: DeliveryMode | ((entry: Entry) => DeliveryMode)
+  /** Raw mode's point of success (default `remote-closed`). */
+  rawSuccess?: RawSuccess
+  /** Protocol id of envelope mode (default `/dntkit/envelope/1.0.0`). */
+  envelopeProtocol?: string
+  /** Unacknowledged frames per envelope stream (default 256, at most 1024). */
+  maxFramesInFlight?: number
+  /** Unacknowledged bytes per envelope stream (default 4 MiB, at most 8 MiB; one frame always fits). */
+  maxBytesInFlight?: number
+  /** ms an idle envelope stream stays open for the next message (default 2,000). */
+  streamLinger?: number
+  /** libp2p events that report a peer reachable (default both). */
+  reachableOn?: Array<'peer:connect' | 'peer:identify'>
+  /** Logger factory (default: `defaultLogger` of @dntkit/core, namespace `dntkit:transport-libp2p`). */
+  logger?: LoggerFactory
+}
+
+/** A `Transport` over libp2p; `close()` detaches it from the node. */
+export interface Libp2pTransport extends Transport {
+  onReachable(listener: (peer: string) => void): () => void
+  /** Envelope streams open now (one per peer at most). */
+  readonly openSessions: number
+  /** Stops listening to the node and fails what is in flight; the node itself is left running. */
+  close(): Promise<void>
+}
+
+/** The implementation shared by `libp2pTransport()` and `dnt()`. */
+export interface ReopenableTransport extends Libp2pTransport {
+  reopen(): void
+}
+
+class Libp2pDeliveryTransport implements ReopenableTransport {
+  private readonly addresses: AddressBook
+  private readonly sessions = new Map<string, EnvelopeSession>()
+  private readonly listeners = new Set<(peer: string) => void>()
+  private readonly log: Logger
+  private readonly chooseMode: (entry: Entry) => DeliveryMode
+  private readonly rawSuccess: RawSuccess
+  private readonly sessionOptions: ConstructorParameters<typeof EnvelopeSession>[2]
+  private readonly reachableOn: Array<'peer:connect' | 'peer:identify'>
+  private closed = false
+
+  constructor(
+    private readonly host: Host,
+    init: Libp2pTransportInit = {}
+  ) {
+    this.log = (init.logger ?? defaultLogger)(TRANSPORT_LOG)
+    this.addresses = new AddressBook(host.peerStore)
+    const mode = init.mode ?? DEFAULT_MODE
+    if (typeof mode !== 'function' && mode !== 'raw' && mode !== 'envelope') {
+      throw new TypeError(
+        `mode must be "raw", "envelope" or a function, got ${JSON.stringify(mode)}`
+      )
+    }
+    this.chooseMode = typeof mode === 'function' ? mode : () => mode
+    this.rawSuccess = init.rawSuccess ?? DEFAULT_RAW_SUCCESS
+    if (this.rawSuccess !== 'remote-closed' && this.rawSuccess !== 'written') {
+      throw new TypeError(
+        `rawSuccess must be "remote-closed" or "written", got ${JSON.stringify(this.rawSuccess)}`
+      )
+    }
+    this.sessionOptions = {
+      protocol: init.envelopeProtocol ?? ENVELOPE_PROTOCOL,
+      maxFramesInFlight: limit(
+        init.maxFramesInFlight,
+        MAX_FRAMES_IN_FLIGHT,
+        WIRE_MAX_UNACKED_FRAMES,
+        'maxFramesInFlight'
+      ),
+      maxBytesInFlight: limit(
+        init.maxBytesInFlight,
+        MAX_BYTES_IN_FLIGHT,
+        WIRE_MAX_UNACKED_BYTES,
+        'maxBytesInFlight'
+      ),
+      linger: limit(init.streamLinger, STREAM_LINGER, Number.MAX_SAFE_INTEGER, 'streamLinger', 0),
+      log: this.log
+    }
+    this.reachableOn = init.reachableOn ?? ['peer:connect', 'peer:identify']
+    for (const name of this.reachableOn) {
+      if (name !== 'peer:connect' && name !== 'peer:identify') {
+        throw new TypeError(
+          `reachableOn accepts "peer:connect" and "peer:identify", got ${JSON.stringify(name)}`
+        )
+      }
+    }
+    this.attach()
+  }
+
+  /** Listens to the node's connection events again after `close()` (the service restarts it). */
+  reopen(): void {
+    if (!this.closed) return
+    this.closed = false
+    this.attach()
+  }
+
+  private attach(): void {
+    const { events } = this.host
+    if (this.reachableOn.includes('peer:connect'))
+      events.addEventListener('peer:connect', this.onConnect)
+    if (this.reachableOn.includes('peer:identify'))
+      events.addEventListener('peer:identify', this.onIdentify)
+  }
+
+  get openSessions(): number {
+    return this.sessions.size
+  }
+
+  async deliver(entry: Entry, options: DeliverOptions): Promise<void> {
+    const { signal } = options
+    const where = { peer: entry.peer, protocol: entry.protocol, id: entry.id }
+    if (this.closed) throw mapDeliveryError(new Error('the libp2p transport is closed'), where)
+    if (signal.aborted) throw abortedError(signal, where)
+    const peerId = this.addresses.peerId(entry)
+    try {
+      await this.addresses.merge(peerId, entry)
+    } catch (error) {
+      throw mapDeliveryError(error, where)
+    }
+    if (this.chooseMode(entry) === 'envelope')
+      return this.session(peerId, entry.peer).send(entry, signal)
+    try {
+      const stream = await this.host.openStream(peerId, entry.protocol, { signal })
+      await writeRaw(stream, entry.payload, this.rawSuccess, signal)
+    } catch (error) {
+      this.addresses.forget(entry.peer)
+      throw signal.aborted ? abortedError(signal, where) : mapDeliveryError(error, where)
+    }
+  }
+
+  onReachable(listener: (peer: string) => void): () => void {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.host.events.removeEventListener('peer:connect', this.onConnect)
+    this.host.events.removeEventListener('peer:identify', this.onIdentify)
+    const sessions = [...this.sessions.values()]
+    await Promise.all(sessions.map((session) => session.close('the libp2p transport is closed')))
+  }
+
+  private session(peerId: PeerId, peer: string): EnvelopeSession {
+    const existing = this.sessions.get(peer)
+    if (existing != null && !existing.closed) return existing
+    const session = new EnvelopeSession(peerId, this.host, this.sessionOptions, (closed) => {
+      if (this.sessions.get(peer) === closed) this.sessions.delete(peer)
+    })
+    // a session that failed while opening has already removed itself
+    if (!session.closed) this.sessions.set(peer, session)
+    return session
+  }
+
+  private readonly onConnect = (event: CustomEvent<PeerId>): void => {
+    this.reachable(event.detail.toString())
+  }
+
+  private readonly onIdentify = (event: CustomEvent<IdentifyResult>): void => {
+    this.reachable(event.detail.peerId.toString())
+  }
+
+  private reachable(peer: string): void {
+    this.log.trace('peer %s reachable', peer)
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(peer)
+      } catch (error) {
+        this.log.error('onReachable listener threw for %s: %s', peer, (error as Error)?.message)
+      }
+    }
+  }
+}
+
+function limit(
+  value: number | undefined,
+  fallback: number,
+  max: number,
+  name: string,
+  min = 1
+): number {
+  if (value == null) return fallback
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`${name} must be an integer from ${min} to ${max}, got ${value}`)
+  }
+  return value
+}
+
+/** The shared implementation over any `Host` (used by `dnt()`). */
+export function createTransport(host: Host, init?: Libp2pTransportInit): ReopenableTransport {
+  return new Libp2pDeliveryTransport(host, init)
+}
+
+/**
+ * A `Transport` over a running js-libp2p v3 node: `raw` mode writes each
+ * payload on a stream of its own protocol, `envelope` mode frames messages on
+ * `/dntkit/envelope/1.0.0` and waits for the receiver's ack. Peers are
+ * reported reachable on `peer:connect` and `peer:identify`.
+ */
+export function libp2pTransport(node: TransportNode, init?: Libp2pTransportInit): Libp2pTransport {
+  return new Libp2pDeliveryTransport(hostFromNode(node), init)
+}

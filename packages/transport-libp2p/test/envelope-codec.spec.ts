@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest'
+import {
+  decodeAck,
+  decodeMessageFrame,
+  encodeAck,
+  encodeMessageFrame,
+  FrameError,
+  varintBytes
+} from '../src/envelope-codec.js'
+import { FrameDecoder } from '../src/frame-decoder.js'
+
+const limits = { maxMessageBytes: 1024, maxHeaderBytes: 256 }
+
+function bodies(bytes: Uint8Array, max = 4096): Uint8Array[] {
+  return new FrameDecoder(max).push(bytes)
+}
+
+describe('message frames', () => {
+  it('round-trips id, protocol, meta and payload, byte for byte as documented', () => {
+    const payload = Uint8Array.from([0, 1, 2, 255])
+    const wire = encodeMessageFrame({
+      sequence: 300,
+      id: 'id-1',
+      protocol: '/p/1',
+      meta: { did: 'x', dataType: 3, ok: true, none: null },
+      payload
+    }).subarray()
+    const meta = JSON.stringify({ did: 'x', dataType: 3, ok: true, none: null })
+    // prefix | type 1 | varint 300 (0xac 0x02) | "id-1" | "/p/1" | meta | payload
+    const body = [1, 0xac, 0x02, 4, ...Buffer.from('id-1'), 4, ...Buffer.from('/p/1')]
+    body.push(meta.length, ...Buffer.from(meta), ...payload)
+    expect(Array.from(wire)).toEqual([body.length, ...body])
+
+    const [decodedBody] = bodies(wire)
+    const frame = decodeMessageFrame(decodedBody!, limits)
+    expect(frame).toEqual({
+      sequence: 300,
+      id: 'id-1',
+      protocol: '/p/1',
+      meta: { did: 'x', dataType: 3, ok: true, none: null },
+      payload
+    })
+  })
+
+  it('leaves meta out when there is none, and accepts an empty payload', () => {
+    const wire = encodeMessageFrame({
+      sequence: 0,
+      id: 'a',
+      protocol: '/p',
+      payload: new Uint8Array(0)
+    })
+    const frame = decodeMessageFrame(bodies(wire.subarray())[0]!, limits)
+    expect(frame).toEqual({ sequence: 0, id: 'a', protocol: '/p', payload: new Uint8Array(0) })
+    expect('meta' in frame).toBe(false)
+  })
+
+  it('refuses a payload or header over the limits as too-large, anything broken as malformed', () => {
+    const big = encodeMessageFrame({
+      sequence: 0,
+      id: 'a',
+      protocol: '/p',
+      payload: new Uint8Array(1025)
+    })
+    expect(() => decodeMessageFrame(bodies(big.subarray())[0]!, limits)).toThrow(
+      expect.objectContaining({ kind: 'too-large' })
+    )
+    const longId = encodeMessageFrame({
+      sequence: 0,
+      id: 'i'.repeat(300),
+      protocol: '/p',
+      payload: new Uint8Array(0)
+    })
+    expect(() => decodeMessageFrame(bodies(longId.subarray())[0]!, limits)).toThrow(
+      expect.objectContaining({ kind: 'too-large' })
+    )
+    const malformed = [
+      Uint8Array.from([2, 0, 0]), // an ack where a message belongs
+      Uint8Array.from([1, 0, 9, 65]), // id longer than the body
+      Uint8Array.from([1, 0, 0, 2, 47, 112, 0]), // empty id
+      Uint8Array.from([1, 0, 1, 97, 2, 47, 112, 3, 110, 117, 108]), // meta "nul" is not JSON
+      Uint8Array.from([1, 0, 1, 97, 2, 47, 112, 2, 91, 93]), // meta [] is not an object
+      Uint8Array.from([1, 0, 1, 97, 2, 47, 112, 8, ...Buffer.from('{"a":{}}')]) // nested meta
+    ]
+    for (const body of malformed) {
+      expect(() => decodeMessageFrame(body, limits)).toThrow(
+        expect.objectContaining({ kind: 'malformed' })
+      )
+    }
+  })
+})
+
+describe('acks', () => {
+  it('round-trips every status, with code and reason where they belong', () => {
+    for (const ack of [
+      { sequence: 0, status: 'ok' as const },
+      { sequence: 7, status: 'duplicate' as const },
+      { sequence: 128, status: 'rejected' as const, code: 'handler-error', reason: 'no such user' },
+      { sequence: 9, status: 'try-later' as const, code: 'stopping', reason: '' }
+    ]) {
+      const [body] = bodies(encodeAck(ack))
+      expect(decodeAck(body!)).toEqual(ack)
+    }
+    expect(Array.from(encodeAck({ sequence: 5, status: 'ok' }))).toEqual([3, 2, 5, 0])
+    expect(
+      Array.from(encodeAck({ sequence: 1, status: 'rejected', code: 'c', reason: 'r' }))
+    ).toEqual([7, 2, 1, 2, 1, 99, 1, 114])
+  })
+
+  it('cuts long reasons to 1 KiB of UTF-8 and rejects unknown statuses and trailing bytes', () => {
+    const [body] = bodies(
+      encodeAck({ sequence: 1, status: 'rejected', code: 'x', reason: 'é'.repeat(2000) })
+    )
+    const ack = decodeAck(body!)
+    expect(Buffer.byteLength(ack.reason!)).toBeLessThanOrEqual(1024)
+    expect(ack.reason!.endsWith('...')).toBe(true)
+    expect(() => decodeAck(Uint8Array.from([2, 0, 4]))).toThrow(FrameError)
+    expect(() => decodeAck(Uint8Array.from([2, 0, 0, 0]))).toThrow(/unexpected bytes/)
+    expect(() => decodeAck(Uint8Array.from([1, 0, 0]))).toThrow(/expected an ack/)
+  })
+})
+
+describe('FrameDecoder', () => {
+  it('reassembles frames split at every byte boundary and returns several from one chunk', () => {
+    const frames = [0, 1, 2].map((sequence) =>
+      encodeMessageFrame({
+        sequence,
+        id: `m${sequence}`,
+        protocol: '/p',
+        payload: new Uint8Array(200).fill(sequence)
+      }).subarray()
+    )
+    const all = Buffer.concat(frames)
+    const decoder = new FrameDecoder(4096)
+    const out: Uint8Array[] = []
+    for (const byte of all) out.push(...decoder.push(Uint8Array.of(byte)))
+    expect(out.map((body) => decodeMessageFrame(body, limits).id)).toEqual(['m0', 'm1', 'm2'])
+    expect(decoder.buffered).toBe(0)
+    expect(new FrameDecoder(4096).push(all)).toHaveLength(3)
+  })
+
+  it('refuses an oversized frame from its length prefix alone, before any body byte', () => {
+    const decoder = new FrameDecoder(1000)
+    // 1 GiB announced, no body at all
+    expect(() => decoder.push(varintBytes(1024 * 1024 * 1024))).toThrow(
+      expect.objectContaining({ kind: 'too-large' })
+    )
+    expect(() => new FrameDecoder(1000).push(varintBytes(1001))).toThrow(
+      /1001 bytes exceeds the limit of 1000/
+    )
+    expect(new FrameDecoder(1000).push(varintBytes(1000))).toEqual([])
+  })
+
+  it('refuses a length prefix that is not a varint', () => {
+    expect(() => new FrameDecoder(1 << 30).push(new Uint8Array(8).fill(0x80))).toThrow(
+      expect.objectContaining({ kind: 'malformed' })
+    )
+    // seven continuation bytes: still waiting, not yet wrong
+    expect(new FrameDecoder(1 << 30).push(new Uint8Array(7).fill(0x80))).toEqual([])
+  })
+})
