@@ -199,7 +199,8 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     clearTimeout(bound)
     await this.writer.idle()
     for (const queue of this.peers.values()) queue.resolveRound()
-    for (const entry of this.byId.values()) entry.fail(new OutboxStoppedError('outbox stopped'))
+    const stopped = new OutboxStoppedError('outbox stopped')
+    for (const entry of this.byId.values()) if (entry.waiter !== undefined) entry.fail(stopped)
     this.clear()
     this.state = 'stopped'
     await this.options.store.close()

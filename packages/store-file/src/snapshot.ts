@@ -1,0 +1,115 @@
+import { join } from 'node:path'
+import { decodeEntry, type Entry, StoreCorruptError, seal } from '@dntkit/core'
+import { SNAPSHOT_CHUNK_BYTES } from './constants.js'
+import { replaceFile, writeAll } from './file-system.js'
+import { type LoadedFile, readRecords } from './record-file.js'
+import { encodeHeader, fileName, frame, MARKER_AAD, recordAad, SNAPSHOT } from './record-format.js'
+import {
+  CHUNK,
+  decodeSnapshotRecord,
+  encodeChunk,
+  encodeEnd,
+  type SnapshotRecord
+} from './record-payload.js'
+
+/**
+ * Writes snapshot `generation` holding `entries` (encoded, in order) as
+ * chunk records of about 1 MiB and an end record; atomically (tmp, fsync,
+ * rename, fsync directory). Resolves with the file's size.
+ */
+export async function writeSnapshot(
+  directory: string,
+  generation: number,
+  storeId: Uint8Array,
+  key: CryptoKey,
+  entries: Uint8Array[]
+): Promise<number> {
+  const header = encodeHeader(SNAPSHOT, generation, storeId)
+  const path = join(directory, fileName(SNAPSHOT, generation))
+  return replaceFile(path, directory, async (handle) => {
+    let position = 0
+    let sequence = 1
+    const append = async (bytes: Uint8Array): Promise<void> => {
+      await writeAll(handle, bytes, position)
+      position += bytes.byteLength
+    }
+    const appendRecord = async (plaintext: Uint8Array): Promise<void> => {
+      await append(frame(await seal(key, plaintext, recordAad(header, sequence++))))
+    }
+    await append(header.bytes)
+    await append(frame(await seal(key, header.bytes, MARKER_AAD)))
+    let chunk: Uint8Array[] = []
+    let size = 0
+    let chunks = 0
+    for (const entry of entries) {
+      chunk.push(entry)
+      size += entry.byteLength
+      if (size >= SNAPSHOT_CHUNK_BYTES) {
+        await appendRecord(encodeChunk(chunk, size))
+        chunks++
+        chunk = []
+        size = 0
+      }
+    }
+    if (chunk.length > 0) {
+      await appendRecord(encodeChunk(chunk, size))
+      chunks++
+    }
+    await appendRecord(encodeEnd(entries.length, chunks))
+    return position
+  })
+}
+
+/** A snapshot's entries by id, in order, encoded and decoded (the decoded one keyed by its encoding). */
+export interface SnapshotEntries {
+  encoded: Map<string, Uint8Array>
+  decoded: Map<Uint8Array, Entry>
+}
+
+/** Reads a snapshot whose marker opened. Any damage is corruption. */
+export async function readSnapshot(file: LoadedFile, key: CryptoKey): Promise<SnapshotEntries> {
+  const { path } = file
+  const { records, tail } = await readRecords(file, key)
+  if (tail !== undefined) {
+    throw new StoreCorruptError(
+      `${path}: damaged at offset ${tail.offset} (${tail.reason}); snapshots are renamed into place only when complete`
+    )
+  }
+  const entries = new Map<string, Uint8Array>()
+  const decoded = new Map<Uint8Array, Entry>()
+  let chunks = 0
+  let ended = false
+  for (const [index, plaintext] of records.entries()) {
+    if (ended) throw new StoreCorruptError(`${path}: record ${index + 1} follows the end record`)
+    let record: SnapshotRecord
+    try {
+      record = decodeSnapshotRecord(plaintext)
+      if (record.type === CHUNK) {
+        chunks++
+        for (const encoded of record.entries) {
+          // decoded once here: most snapshot entries are what open() returns
+          const entry = decodeEntry(encoded)
+          if (entries.has(entry.id)) throw new RangeError(`entry id "${entry.id}" appears twice`)
+          entries.set(entry.id, encoded)
+          decoded.set(encoded, entry)
+        }
+        continue
+      }
+    } catch (error) {
+      throw new StoreCorruptError(
+        `${path}: record ${index + 1} is malformed: ${(error as Error).message}`,
+        {
+          cause: error
+        }
+      )
+    }
+    if (record.entries !== entries.size || record.chunks !== chunks) {
+      throw new StoreCorruptError(
+        `${path}: end record counts ${record.entries} entries in ${record.chunks} chunks, the file holds ${entries.size} in ${chunks}`
+      )
+    }
+    ended = true
+  }
+  if (!ended) throw new StoreCorruptError(`${path}: the end record is missing`)
+  return { encoded: entries, decoded }
+}
