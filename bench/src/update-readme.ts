@@ -28,5 +28,8 @@ if (from < 0 || to < from) {
   process.stderr.write(`README.md has no ${start} ... ${end} section\n`)
   process.exit(2)
 }
-await writeFile(readmePath, `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`)
+await writeFile(
+  readmePath,
+  `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`
+)
 process.stdout.write(`README.md benchmark table updated from ${reportPath}\n`)
