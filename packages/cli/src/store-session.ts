@@ -1,4 +1,4 @@
-import type { Entry, Store } from '@dntkit/core'
+import { type Entry, Outbox, PeerUnreachableError, type Store, type Transport } from '@dntkit/core'
 import { withContext } from './errors.js'
 import type { Identity } from './key-file.js'
 import { createStore } from './open-store.js'
@@ -51,12 +51,54 @@ export async function withStore<T>(
   return result
 }
 
-/** Queued entries (dead letters aside). */
-export function queuedOf(entries: Entry[]): Entry[] {
-  return entries.filter((entry) => entry.deadLetter === undefined)
-}
-
 /** Dead-lettered entries. */
 export function deadOf(entries: Entry[]): Entry[] {
   return entries.filter((entry) => entry.deadLetter !== undefined)
+}
+
+/** The transport of an outbox that only reads and edits a queue: it never delivers. */
+const NO_DELIVERY: Transport = {
+  async deliver() {
+    throw new PeerUnreachableError('this command does not deliver')
+  }
+}
+
+/**
+ * Opens the store at `location` through a paused `Outbox` (the queue exactly as
+ * the library sees it: `entries()`, `deadLetters()`, `stats()`, `purge()`,
+ * `requeue()`; nothing is delivered), runs `work` and stops it. A store that
+ * does not exist is not created: `work` gets `undefined`.
+ */
+export async function withQueue<T>(
+  location: StoreLocation,
+  identity: Identity,
+  flag: string,
+  work: (outbox: Outbox | undefined) => Promise<T>
+): Promise<T> {
+  const { exists } = checkStoreLocation(location, flag)
+  if (!exists) return work(undefined)
+  const context = `${flag} ${location.uri}`
+  const outbox = new Outbox({
+    store: await createStore(location, identity.raw),
+    transport: NO_DELIVERY,
+    paused: true
+  })
+  try {
+    await outbox.start()
+  } catch (error) {
+    throw withContext(`cannot open ${context}`, error)
+  }
+  let result: T
+  try {
+    result = await work(outbox)
+  } catch (error) {
+    await outbox.stop().catch(() => {})
+    throw error
+  }
+  try {
+    await outbox.stop()
+  } catch (error) {
+    throw withContext(`cannot close ${context}`, error)
+  }
+  return result
 }

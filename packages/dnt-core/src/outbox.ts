@@ -162,6 +162,7 @@ export class Outbox extends TypedEventTarget<OutboxEvents> {
     } catch (error) {
       this.state = 'stopped'
       this.clear()
+      await this.options.store.close().catch(() => {})
       throw error
     }
     this.unsubscribeReachable = this.options.transport.onReachable?.((peer) =>

@@ -1,4 +1,3 @@
-import { cloneEntry, type Entry } from '@dntkit/core'
 import { listFlag, requiredFlag } from '../arguments.js'
 import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
@@ -6,20 +5,9 @@ import { UsageError } from '../errors.js'
 import { entryToJson } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
-import { deadOf, withStore } from '../store-session.js'
+import { withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 import { entriesTable } from './inspect.js'
-
-/** A dead letter put back in its queue, as `Outbox.requeue` does it: attempts and age reset. */
-function requeued(entry: Entry, now: number): Entry {
-  const copy = cloneEntry(entry)
-  delete copy.deadLetter
-  delete copy.lastError
-  copy.attempts = 0
-  copy.createdAt = now
-  copy.nextAttemptAt = now
-  return copy
-}
 
 export const deadCommand: Command = {
   spec: {
@@ -48,8 +36,11 @@ export const deadCommand: Command = {
     const ids = Array.from(new Set(listFlag(flags, 'requeue')))
     const json = flags.json === true
     if (ids.length === 0) {
-      const dead = await withStore(location, identity, '--store', async (opened) =>
-        deadOf(opened?.entries ?? [])
+      const dead = await withQueue(
+        location,
+        identity,
+        '--store',
+        async (outbox) => outbox?.deadLetters() ?? []
       )
       if (json) printJson(io, dead.map(entryToJson))
       else {
@@ -58,17 +49,16 @@ export const deadCommand: Command = {
       }
       return EXIT_OK
     }
-    const count = await withStore(location, identity, '--store', async (opened) => {
-      const dead = new Map(deadOf(opened?.entries ?? []).map((entry) => [entry.id, entry]))
+    const count = await withQueue(location, identity, '--store', async (outbox) => {
+      const dead = new Set((outbox?.deadLetters() ?? []).map((entry) => entry.id))
       const missing = ids.filter((id) => !dead.has(id))
       if (missing.length > 0) {
         throw new UsageError(
           `--requeue ${missing.join(', ')}: no such dead letter in ${location.uri}; nothing was requeued`
         )
       }
-      const now = Date.now()
-      await opened?.store.apply({ put: ids.map((id) => requeued(dead.get(id) as Entry, now)) })
-      return ids.length
+      // attempts and age reset, durably, as the outbox does it
+      return (await outbox?.requeue(ids)) ?? 0
     })
     if (json) printJson(io, { requeued: count, ids })
     else

@@ -5,7 +5,7 @@ import { EXIT_OK, TABLE_ERROR_WIDTH } from '../constants.js'
 import { briefError, entryToJson, formatAge, formatBytes, shortPeer, table } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
-import { deadOf, queuedOf, withStore } from '../store-session.js'
+import { withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 
 /** The rows of the entries table shared by `inspect` and `dead`. */
@@ -48,18 +48,14 @@ export const inspectCommand: Command = {
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))
-    const entries = await withStore(
-      location,
-      identity,
-      '--store',
-      async (opened) => opened?.entries ?? []
-    )
+    const [queued, dead] = await withQueue(location, identity, '--store', async (outbox) => [
+      outbox?.entries() ?? [],
+      outbox?.deadLetters() ?? []
+    ])
     if (flags.json === true) {
-      printJson(io, entries.map(entryToJson))
+      printJson(io, [...queued, ...dead].map(entryToJson))
       return EXIT_OK
     }
-    const queued = queuedOf(entries)
-    const dead = deadOf(entries)
     const bytes = queued.reduce((sum, entry) => sum + entry.payload.byteLength, 0)
     if (queued.length > 0) say(io, entriesTable(queued, Date.now()))
     say(

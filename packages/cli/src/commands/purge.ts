@@ -4,7 +4,7 @@ import { EXIT_OK } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
-import { withStore } from '../store-session.js'
+import { withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 import { parsePeerId } from '../target.js'
 
@@ -35,8 +35,9 @@ export const purgeCommand: Command = {
     const ids = listFlag(flags, 'id')
     const peerFlag = stringFlag(flags, 'peer')
     const peer = peerFlag === undefined ? undefined : parsePeerId(peerFlag, '--peer')
-    const removed = await withStore(location, identity, '--store', async (opened) => {
-      const entries = opened?.entries ?? []
+    const removed = await withQueue(location, identity, '--store', async (outbox) => {
+      if (outbox === undefined) return []
+      const entries = [...outbox.entries(), ...outbox.deadLetters()]
       let chosen: string[]
       if (selector === 'id') {
         const known = new Set(entries.map((entry) => entry.id))
@@ -52,7 +53,7 @@ export const purgeCommand: Command = {
       } else {
         chosen = entries.map((entry) => entry.id)
       }
-      if (opened !== undefined && chosen.length > 0) await opened.store.apply({ delete: chosen })
+      if (chosen.length > 0) await outbox.purge({ ids: chosen })
       return chosen
     })
     if (flags.json === true) printJson(io, { removed: removed.length, ids: removed })

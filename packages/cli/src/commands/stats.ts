@@ -1,57 +1,28 @@
-import type { Entry } from '@dntkit/core'
+import type { OutboxStats, Tally } from '@dntkit/core'
 import { requiredFlag } from '../arguments.js'
 import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
 import { formatAge, formatBytes, table } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
-import { deadOf, queuedOf, withStore } from '../store-session.js'
+import { withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 
-interface Tally {
-  entries: number
-  bytes: number
-}
+/** What `dnt stats --json` prints: the store-side part of the outbox's `OutboxStats`. */
+export type StoreStats = Pick<
+  OutboxStats,
+  'queued' | 'bytes' | 'peers' | 'deadLetters' | 'oldestAge' | 'byLevel' | 'byPeer' | 'byProtocol'
+>
 
-/** What `dnt stats --json` prints (the store-side subset of the outbox's `OutboxStats`). */
-export interface StoreStats {
-  queued: number
-  bytes: number
-  peers: number
-  deadLetters: number
-  oldestAge: number | null
-  byLevel: Record<string, Tally>
-  byPeer: Record<string, Tally>
-  byProtocol: Record<string, Tally>
-}
-
-function tally(entries: Entry[], key: (entry: Entry) => string): Record<string, Tally> {
-  const result: Record<string, Tally> = {}
-  for (const entry of entries) {
-    const name = key(entry)
-    const current = result[name] ?? { entries: 0, bytes: 0 }
-    current.entries++
-    current.bytes += entry.payload.byteLength
-    result[name] = current
-  }
-  return result
-}
-
-/** Counts the queued entries of a store by level, peer and protocol. */
-export function storeStats(entries: Entry[], now: number): StoreStats {
-  const queued = queuedOf(entries)
-  const oldest = Math.min(...queued.map((entry) => entry.createdAt))
-  const byPeer = tally(queued, (entry) => entry.peer)
-  return {
-    queued: queued.length,
-    bytes: queued.reduce((sum, entry) => sum + entry.payload.byteLength, 0),
-    peers: Object.keys(byPeer).length,
-    deadLetters: deadOf(entries).length,
-    oldestAge: queued.length === 0 ? null : Math.max(0, now - oldest),
-    byLevel: tally(queued, (entry) => entry.level),
-    byPeer,
-    byProtocol: tally(queued, (entry) => entry.protocol)
-  }
+const EMPTY: StoreStats = {
+  queued: 0,
+  bytes: 0,
+  peers: 0,
+  deadLetters: 0,
+  oldestAge: null,
+  byLevel: {},
+  byPeer: {},
+  byProtocol: {}
 }
 
 function section(title: string, tallies: Record<string, Tally>): string {
@@ -71,13 +42,12 @@ export const statsCommand: Command = {
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))
-    const entries = await withStore(
-      location,
-      identity,
-      '--store',
-      async (opened) => opened?.entries ?? []
-    )
-    const stats = storeStats(entries, Date.now())
+    const stats = await withQueue(location, identity, '--store', async (outbox) => {
+      if (outbox === undefined) return EMPTY
+      const { queued, bytes, peers, deadLetters, oldestAge, byLevel, byPeer, byProtocol } =
+        outbox.stats()
+      return { queued, bytes, peers, deadLetters, oldestAge, byLevel, byPeer, byProtocol }
+    })
     if (flags.json === true) {
       printJson(io, stats)
       return EXIT_OK
