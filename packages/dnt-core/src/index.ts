@@ -20,6 +20,7 @@
  * await outbox.stop()
  * ```
  */
+export { type Aead, createAead, type KeySource } from './aead.js'
 export {
   type Backoff,
   type BackoffFunction,

@@ -1,6 +1,7 @@
 import { createCipheriv, generateKeyPairSync, hkdfSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
+  createAead,
   DecryptionError,
   deriveKeyBytes,
   deriveStoreKey,
@@ -106,5 +107,41 @@ describe('key files', () => {
         new TextEncoder().encode('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')
       )
     ).toThrow(/PUBLIC KEY/)
+  })
+})
+
+describe('createAead', () => {
+  const withoutNodeCrypto = async <T>(body: () => Promise<T>): Promise<T> => {
+    const host = process as unknown as { getBuiltinModule?: unknown }
+    const original = host.getBuiltinModule
+    host.getBuiltinModule = undefined
+    try {
+      return await body()
+    } finally {
+      host.getBuiltinModule = original
+    }
+  }
+
+  it('the node:crypto fast path and the WebCrypto path write the same format and read each other', async () => {
+    const associated = new TextEncoder().encode('key:1')
+    const plaintext = Uint8Array.from({ length: 1000 }, (_, index) => index & 0xff)
+    const fast = await createAead({ privateKey }, 'dntkit/test/v1')
+    const web = await withoutNodeCrypto(() => createAead({ privateKey }, 'dntkit/test/v1'))
+    const key = await deriveStoreKey(privateKey, 'dntkit/test/v1')
+    const sealedFast = await fast.seal(plaintext, associated)
+    const sealedWeb = await web.seal(plaintext, associated)
+    expect(await web.open(sealedFast, associated)).toEqual(plaintext)
+    expect(await fast.open(sealedWeb, associated)).toEqual(plaintext)
+    expect(await open(key, sealedFast, associated)).toEqual(plaintext)
+    const altered = sealedFast.slice()
+    altered[20] = (altered[20] as number) ^ 1
+    expect(() => fast.open(altered, associated)).toThrow(DecryptionError)
+    const nonces = new Set<string>()
+    for (let index = 0; index < 2_000; index++) {
+      nonces.add(
+        Buffer.from((await fast.seal(plaintext, associated)).subarray(0, 12)).toString('hex')
+      )
+    }
+    expect(nonces.size).toBe(2_000)
   })
 })

@@ -1,4 +1,6 @@
 import {
+  type Aead,
+  createAead,
   defaultLogger,
   type Entry,
   encodeEntry,
@@ -9,7 +11,6 @@ import {
   StoreCorruptError,
   validateBatch
 } from '@dntkit/core'
-import { type Aead, createAead } from './aead.js'
 import { KEY_LABEL, LOGGER_NAME } from './constants.js'
 import {
   type Namespace,

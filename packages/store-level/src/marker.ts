@@ -1,3 +1,4 @@
+import type { Aead } from '@dntkit/core'
 import {
   concatBytes,
   DecryptionError,
@@ -7,7 +8,6 @@ import {
   TAG_BYTES,
   utf8
 } from '@dntkit/core'
-import type { Aead } from './aead.js'
 import {
   FORMAT_VERSION,
   KEY_LABEL,

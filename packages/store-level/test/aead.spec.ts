@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DecryptionError, deriveStoreKey, open, seal } from '@dntkit/core'
+import { createAead, DecryptionError, deriveStoreKey, open, seal } from '@dntkit/core'
 import { storeSuite, testEntry } from '@dntkit/core/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createAead } from '../src/aead.js'
 import { levelStore } from '../src/index.js'
 import { privateKey, temporaryDirectory } from './fixtures.js'
 

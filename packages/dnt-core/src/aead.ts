@@ -1,14 +1,13 @@
 import {
-  DecryptionError,
   deriveKeyBytes,
-  InvalidKeyError,
   NONCE_BYTES,
   open,
   type PrivateKeyInput,
   resolveStoreKey,
   seal,
   TAG_BYTES
-} from '@dntkit/core'
+} from './crypto.js'
+import { DecryptionError, InvalidKeyError } from './errors.js'
 
 /**
  * AES-256-GCM in the core's record format (nonce || ciphertext || tag, a
