@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { realpath, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
+  type Aead,
+  createAead,
   defaultLogger,
   describeError,
   type Entry,
   encodeEntry,
-  resolveStoreKey,
   type StoreBatch,
   StoreClosedError,
   StoreCorruptError,
@@ -30,7 +31,7 @@ import { WarningEmitter } from './warnings.js'
 class DirectoryStore extends WarningEmitter implements FileStore {
   private phase: 'closed' | 'opening' | 'open' | 'closing' = 'closed'
   private directory: string
-  private key?: CryptoKey
+  private key?: Aead
   private lock?: Lock
   private storeId: Uint8Array = new Uint8Array(16)
   private entries = new Map<string, Uint8Array>()
@@ -69,7 +70,7 @@ class DirectoryStore extends WarningEmitter implements FileStore {
 
   private async recoverAndOpen(): Promise<Entry[]> {
     // a bad key fails before anything is created
-    this.key ??= await resolveStoreKey(this.init, FILE_STORE_LABEL)
+    this.key ??= await createAead(this.init, FILE_STORE_LABEL)
     const key = this.key
     const { exposed } = await ensureDirectory(this.init.directory, 'fileStore directory')
     const directory = await realpath(this.init.directory)
@@ -214,7 +215,7 @@ class DirectoryStore extends WarningEmitter implements FileStore {
     try {
       await this.snapshotting
       const previous = this.journal as Journal
-      const key = this.key as CryptoKey
+      const key = this.key as Aead
       const next = await Journal.create(this.directory, previous.generation + 1, this.storeId, key)
       this.journal = next
       this.ledger.add(next.generation, next.bytes)
@@ -231,11 +232,7 @@ class DirectoryStore extends WarningEmitter implements FileStore {
     }
   }
 
-  private async snapshot(
-    generation: number,
-    entries: Uint8Array[],
-    key: CryptoKey
-  ): Promise<unknown> {
+  private async snapshot(generation: number, entries: Uint8Array[], key: Aead): Promise<unknown> {
     try {
       await writeSnapshot(this.directory, generation, this.storeId, key, entries)
     } catch (error) {

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { concatBytes, StoreUnavailableError, seal } from '@dntkit/core'
+import { type Aead, concatBytes, StoreUnavailableError } from '@dntkit/core'
 import { replaceFile, writeAll } from './file-system.js'
 import {
   encodeHeader,
@@ -29,7 +29,7 @@ export class Journal {
     readonly path: string,
     readonly header: FileHeader,
     private readonly handle: FileHandle,
-    private readonly key: CryptoKey,
+    private readonly key: Aead,
     /** Bytes of the file: everything written and fsynced. */
     public bytes: number,
     /** Records after the marker. */
@@ -45,10 +45,10 @@ export class Journal {
     directory: string,
     generation: number,
     storeId: Uint8Array,
-    key: CryptoKey
+    key: Aead
   ): Promise<Journal> {
     const header = encodeHeader(JOURNAL, generation, storeId)
-    const start = concatBytes([header.bytes, frame(await seal(key, header.bytes, MARKER_AAD))])
+    const start = concatBytes([header.bytes, frame(await key.seal(header.bytes, MARKER_AAD))])
     const path = join(directory, fileName(JOURNAL, generation))
     await replaceFile(path, directory, async (handle) => {
       await writeAll(handle, start, 0)
@@ -64,7 +64,7 @@ export class Journal {
   static async resume(
     path: string,
     header: FileHeader,
-    key: CryptoKey,
+    key: Aead,
     validEnd: number,
     records: number
   ): Promise<Journal> {
@@ -89,7 +89,7 @@ export class Journal {
         { cause: this.failure }
       )
     }
-    const bytes = frame(await seal(this.key, plaintext, recordAad(this.header, this.records + 1)))
+    const bytes = frame(await this.key.seal(plaintext, recordAad(this.header, this.records + 1)))
     try {
       await writeAll(this.handle, bytes, this.bytes)
       if (DSYNC === undefined) await this.handle.datasync()

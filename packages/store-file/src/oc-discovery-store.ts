@@ -2,25 +2,28 @@ import { createHash } from 'node:crypto'
 import { readFile, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
+  type Aead,
   cloneEntry,
+  createAead,
   DecryptionError,
   defaultLogger,
   type Entry,
   type LoggerFactory,
-  open,
   type PrivateKeyInput,
-  resolveStoreKey,
   type Store,
   type StoreBatch,
   StoreClosedError,
   StoreCorruptError,
   StoreKeyMismatchError,
   StoreLockedError,
-  seal,
   validateBatch,
   validateEntry
 } from '@dntkit/core'
 import { LOCK_SUFFIX, LOGGER_NAME, OC_DISCOVERY_LABEL } from './constants.js'
+
+/** The Go format seals the whole file without associated data. */
+const NO_ASSOCIATED_DATA = new Uint8Array(0)
+
 import { ensureDirectory, errorCode, replaceFile, writeAll } from './file-system.js'
 import { splitArray } from './json-scan.js'
 import { acquireLock, type Lock } from './lock.js'
@@ -57,7 +60,7 @@ const textEncoder = new TextEncoder()
 
 class OcDiscoveryStore extends WarningEmitter implements OcDiscoveryFileStore {
   private file: string
-  private key?: CryptoKey
+  private key?: Aead
   private lock?: Lock
   private held = new Map<string, Held>()
   private phase: 'closed' | 'opening' | 'open' = 'closed'
@@ -79,7 +82,7 @@ class OcDiscoveryStore extends WarningEmitter implements OcDiscoveryFileStore {
 
   private async openFile(): Promise<Entry[]> {
     try {
-      this.key ??= await resolveStoreKey(this.init, OC_DISCOVERY_LABEL)
+      this.key ??= await createAead(this.init, OC_DISCOVERY_LABEL)
       await ensureDirectory(dirname(this.init.file), 'ocDiscoveryFileStore file directory')
       this.file = join(await realpath(dirname(this.init.file)), basename(this.init.file))
       const lockPath = this.file + LOCK_SUFFIX
@@ -102,7 +105,7 @@ class OcDiscoveryStore extends WarningEmitter implements OcDiscoveryFileStore {
     }
   }
 
-  private async read(key: CryptoKey): Promise<Map<string, Held>> {
+  private async read(key: Aead): Promise<Map<string, Held>> {
     const held = new Map<string, Held>()
     let bytes: Uint8Array
     try {
@@ -116,7 +119,7 @@ class OcDiscoveryStore extends WarningEmitter implements OcDiscoveryFileStore {
     }
     let plaintext: Uint8Array
     try {
-      plaintext = await open(key, bytes)
+      plaintext = await key.open(bytes, NO_ASSOCIATED_DATA)
     } catch (error) {
       if (!DecryptionError.isInstance(error) || bytes.byteLength < 28) {
         throw new StoreCorruptError(
@@ -203,7 +206,7 @@ class OcDiscoveryStore extends WarningEmitter implements OcDiscoveryFileStore {
     // Go's json.Marshal of an empty (nil) slice is null
     const texts = Array.from(next.values(), (held) => held.text)
     const json = texts.length === 0 ? 'null' : `[${texts.join(',')}]`
-    const sealed = await seal(this.key as CryptoKey, textEncoder.encode(json))
+    const sealed = await (this.key as Aead).seal(textEncoder.encode(json), NO_ASSOCIATED_DATA)
     const directory = dirname(this.file)
     await replaceFile(this.file, directory, async (handle) => {
       await writeAll(handle, sealed, 0)

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { open, StoreCorruptError } from '@dntkit/core'
+import { type Aead, StoreCorruptError } from '@dntkit/core'
 import { OPEN_CONCURRENCY } from './constants.js'
 import {
   type FileHeader,
@@ -47,7 +47,7 @@ const RESYNC_SEQUENCES = 64
 export async function loadFile(
   path: string,
   expected: { kind: FileKind; generation: number },
-  key: CryptoKey
+  key: Aead
 ): Promise<LoadedFile> {
   // a Buffer is a Uint8Array: no copy
   const bytes: Uint8Array = await readFile(path)
@@ -65,7 +65,7 @@ export async function loadFile(
   }
   let plaintext: Uint8Array
   try {
-    plaintext = await open(key, bytes.subarray(HEADER_BYTES + FRAME_BYTES, markerEnd), MARKER_AAD)
+    plaintext = await key.open(bytes.subarray(HEADER_BYTES + FRAME_BYTES, markerEnd), MARKER_AAD)
   } catch {
     return { path, bytes, header, markerOpened: false, recordsStart: markerEnd }
   }
@@ -87,7 +87,7 @@ interface Frame {
  * an authentic one is corruption (`StoreCorruptError`); damage that nothing
  * authentic follows is reported as `tail` for the caller to judge.
  */
-export async function readRecords(file: LoadedFile, key: CryptoKey): Promise<FileRecords> {
+export async function readRecords(file: LoadedFile, key: Aead): Promise<FileRecords> {
   const { bytes, header, path } = file
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const frames: Frame[] = []
@@ -120,8 +120,8 @@ export async function readRecords(file: LoadedFile, key: CryptoKey): Promise<Fil
   ) {
     const window = frames.slice(start, start + OPEN_CONCURRENCY)
     const results = await Promise.allSettled(
-      window.map((item, index) =>
-        open(key, sealedAt(bytes, item), recordAad(header, start + index + 1))
+      window.map(async (item, index) =>
+        key.open(sealedAt(bytes, item), recordAad(header, start + index + 1))
       )
     )
     for (const [index, result] of results.entries()) {
@@ -154,7 +154,7 @@ async function findAuthenticAfter(
   view: DataView,
   damagedOffset: number,
   damagedSequence: number,
-  key: CryptoKey
+  key: Aead
 ): Promise<{ offset: number; sequence: number } | undefined> {
   const { bytes, header } = file
   const last = bytes.byteLength - FRAME_BYTES - MIN_SEALED_BYTES
@@ -169,7 +169,7 @@ async function findAuthenticAfter(
       sequence++
     ) {
       try {
-        await open(key, sealedAt(bytes, { offset, length }), recordAad(header, sequence))
+        await key.open(sealedAt(bytes, { offset, length }), recordAad(header, sequence))
         return { offset, sequence }
       } catch {
         // not an authentic record with this sequence number

@@ -1,6 +1,12 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { decodeEntry, type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
+import {
+  type Aead,
+  decodeEntry,
+  type Entry,
+  StoreCorruptError,
+  StoreKeyMismatchError
+} from '@dntkit/core'
 import { TEMPORARY_SUFFIX } from './constants.js'
 import { type LoadedFile, loadFile, readRecords } from './record-file.js'
 import {
@@ -92,7 +98,7 @@ function corrupt(message: string, cause?: unknown): StoreCorruptError {
 export async function recover(
   directory: string,
   listing: DirectoryListing,
-  key: CryptoKey
+  key: Aead
 ): Promise<Recovered> {
   const first = listing.snapshot ?? 1
   const expected = listing.journals.map((_, index) => first + index)

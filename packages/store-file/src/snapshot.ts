@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { decodeEntry, type Entry, StoreCorruptError, seal } from '@dntkit/core'
+import { type Aead, decodeEntry, type Entry, StoreCorruptError } from '@dntkit/core'
 import { SNAPSHOT_CHUNK_BYTES } from './constants.js'
 import { replaceFile, writeAll } from './file-system.js'
 import { type LoadedFile, readRecords } from './record-file.js'
@@ -21,7 +21,7 @@ export async function writeSnapshot(
   directory: string,
   generation: number,
   storeId: Uint8Array,
-  key: CryptoKey,
+  key: Aead,
   entries: Uint8Array[]
 ): Promise<number> {
   const header = encodeHeader(SNAPSHOT, generation, storeId)
@@ -34,10 +34,10 @@ export async function writeSnapshot(
       position += bytes.byteLength
     }
     const appendRecord = async (plaintext: Uint8Array): Promise<void> => {
-      await append(frame(await seal(key, plaintext, recordAad(header, sequence++))))
+      await append(frame(await key.seal(plaintext, recordAad(header, sequence++))))
     }
     await append(header.bytes)
-    await append(frame(await seal(key, header.bytes, MARKER_AAD)))
+    await append(frame(await key.seal(header.bytes, MARKER_AAD)))
     let chunk: Uint8Array[] = []
     let size = 0
     let chunks = 0
@@ -67,7 +67,7 @@ export interface SnapshotEntries {
 }
 
 /** Reads a snapshot whose marker opened. Any damage is corruption. */
-export async function readSnapshot(file: LoadedFile, key: CryptoKey): Promise<SnapshotEntries> {
+export async function readSnapshot(file: LoadedFile, key: Aead): Promise<SnapshotEntries> {
   const { path } = file
   const { records, tail } = await readRecords(file, key)
   if (tail !== undefined) {
