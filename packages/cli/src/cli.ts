@@ -5,6 +5,7 @@ import type { CliIo } from './command.js'
 import { commands } from './commands/index.js'
 import { DEBUG_VARIABLE, EXIT_OK, EXIT_USAGE, LOGGER_NAME } from './constants.js'
 import { errorLine, exitCodeOf } from './errors.js'
+import { keyFileWarning } from './file-permissions.js'
 import { commandHelp, mainHelp } from './help.js'
 
 /** The version in this package's package.json. */
@@ -62,6 +63,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(commandHelp(command.spec))
       return EXIT_OK
     }
+    const key = flags.key
+    const warning = typeof key === 'string' ? keyFileWarning(key) : undefined
+    if (warning !== undefined) io.stderr.write(`dnt ${name}: ${warning}\n`)
     return await command.run({ io, flags, log: defaultLogger(LOGGER_NAME) })
   } catch (error) {
     io.stderr.write(`dnt ${name}: ${errorLine(error)}\n`)

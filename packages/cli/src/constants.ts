@@ -41,3 +41,12 @@ export const JSONL_INPUT_FIELDS = ['data', 'base64', 'id', 'protocol', 'level'] 
 
 /** File mode of a key written by `dnt keygen`. */
 export const KEY_FILE_MODE = 0o600
+
+/** Mode of a store directory the command creates (`level:DIR`; the file store does the same). */
+export const STORE_DIRECTORY_MODE = 0o700
+
+/**
+ * File mode creation mask of the `dnt` process: everything it creates (keys,
+ * stores, LevelDB's own files, JSONL output) is readable by its owner only.
+ */
+export const PROCESS_UMASK = 0o077

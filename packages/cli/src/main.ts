@@ -1,14 +1,18 @@
 import { runCli } from './cli.js'
+import { PROCESS_UMASK } from './constants.js'
 
 /** Milliseconds the process may linger after the command ended before it is ended for good. */
 const EXIT_GRACE = 1_000
 
 /**
- * The process side of `dnt`: SIGINT / SIGTERM ask the running command to
- * stop cleanly (a second one exits at once), the exit code is set, and a
- * handle left open by a library cannot keep the process alive.
+ * The process side of `dnt`: files are created private (umask 077), SIGINT /
+ * SIGTERM ask the running command to stop cleanly (a second one exits at
+ * once), the exit code is set, and a handle left open by a library cannot
+ * keep the process alive.
  */
 export async function main(argv: string[]): Promise<void> {
+  // what the process creates (stores, LevelDB's files, keys, JSONL) is its owner's only
+  process.umask(PROCESS_UMASK)
   const controller = new AbortController()
   const onSignal = (): void => {
     if (controller.signal.aborted) process.exit(130)

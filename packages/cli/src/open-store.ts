@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs'
 import { memoryStore, type Store } from '@dntkit/core'
+import { STORE_DIRECTORY_MODE } from './constants.js'
 import type { StoreLocation } from './store-uri.js'
 
 /**
@@ -20,6 +22,8 @@ export async function createStore(location: StoreLocation, privateKey: Uint8Arra
       return ocDiscoveryFileStore({ file: location.path, privateKey })
     }
     case 'level': {
+      // LevelDB would create it 0755; a missing one is created owner-only first
+      mkdirSync(location.path, { recursive: true, mode: STORE_DIRECTORY_MODE })
       const { levelStore } = await import('@dntkit/store-level')
       return levelStore({ location: location.path, privateKey })
     }

@@ -52,10 +52,13 @@ export interface Listener {
 }
 
 /** Starts `dnt listen` and resolves once it prints its address. */
-export function listen(args: string[]): Promise<Listener> {
+export function listen(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {}
+): Promise<Listener> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'listen', ...args], {
-      env: { ...process.env, DEBUG: '' },
+      env: { ...process.env, DEBUG: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let stdout = ''
@@ -105,7 +108,8 @@ export function writePemKey(file: string, type: 'ed25519' | 'rsa' = 'ed25519'): 
     type === 'ed25519'
       ? generateKeyPairSync('ed25519')
       : generateKeyPairSync('rsa', { modulusLength: 1024 })
-  writeFileSync(file, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }))
+  // owner-only, as a key should be (dnt warns about a key others can read)
+  writeFileSync(file, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
 }
 
 /**

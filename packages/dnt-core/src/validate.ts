@@ -1,5 +1,8 @@
 import type { Entry, Message } from './types.js'
 
+/** Longest caller-chosen id (receivers refuse longer ones, which bound their dedupe memory). */
+export const MAX_ID_LENGTH = 256
+
 function nonEmptyString(value: unknown, name: string): void {
   if (typeof value !== 'string' || value.length === 0) {
     throw new TypeError(`${name} must be a non-empty string`)
@@ -24,7 +27,14 @@ export function validateMessage(message: Message, name = 'message'): void {
   if (!(message.payload instanceof Uint8Array)) {
     throw new TypeError(`${name}.payload must be a Uint8Array`)
   }
-  if (message.id !== undefined) nonEmptyString(message.id, `${name}.id`)
+  if (message.id !== undefined) {
+    nonEmptyString(message.id, `${name}.id`)
+    if (message.id.length > MAX_ID_LENGTH) {
+      throw new TypeError(
+        `${name}.id is ${message.id.length} characters; at most ${MAX_ID_LENGTH} are allowed`
+      )
+    }
+  }
   if (message.addrs !== undefined) {
     if (!Array.isArray(message.addrs))
       throw new TypeError(`${name}.addrs must be an array of strings`)

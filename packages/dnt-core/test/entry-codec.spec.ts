@@ -63,7 +63,7 @@ describe('entry codec', () => {
     for (const length of [0, 1, 14, 42, 43, 127, 128, 200, 1_700, 5_000, 5_001, 20_000]) {
       for (const unit of ['a', 'é', '✓', '😀']) {
         const text = unit.repeat(length)
-        const entry = testEntry({ id: text || 'x', protocol: text || 'p', lastError: text })
+        const entry = testEntry({ peer: text || 'x', protocol: text || 'p', lastError: text })
         expect(decodeEntry(encodeEntry(entry))).toEqual(entry)
       }
     }

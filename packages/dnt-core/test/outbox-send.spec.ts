@@ -125,6 +125,9 @@ describe('Outbox.send (semantics 1 and 2)', () => {
     await expect(
       outbox.send({ peer: PEER_A, protocol: '/create', payload: bytes('x') }, { level: 'nope' })
     ).rejects.toThrow(/unknown level "nope"/)
+    await expect(
+      outbox.send({ id: 'x'.repeat(257), peer: PEER_A, protocol: '/create', payload: bytes('x') })
+    ).rejects.toThrow(/at most 256/)
     const forced = await outbox.send(
       { peer: PEER_B, protocol: '/create', payload: bytes('x') },
       { level: 'moderate' }

@@ -62,7 +62,45 @@ export const ENVELOPE_PER_PEER_CONCURRENCY = 64
 /** Cap on inbound/outbound envelope streams per connection. */
 export const MAX_ENVELOPE_STREAMS = 32
 
+/**
+ * Longest message id a receiver accepts (UTF-8 bytes). Ids are kept in the
+ * dedupe window, so this bounds its memory: at most `DEDUPE_MAX_ENTRIES` keys
+ * of (sender peer id + `/` + id).
+ */
+export const MAX_ID_BYTES = 256
+
+/** Inbound envelope streams one remote peer may have open at once, over all its connections. */
+export const MAX_STREAMS_PER_PEER = 8
+
+/**
+ * Unacknowledged frames a receiver holds for one inbound stream before it
+ * resets it (the wire limit: a conforming sender never exceeds it).
+ */
+export const RECEIVER_MAX_FRAMES_IN_FLIGHT = WIRE_MAX_UNACKED_FRAMES
+
+/** Unacknowledged payload bytes a receiver holds for one inbound stream (plus one frame). */
+export const RECEIVER_MAX_BYTES_IN_FLIGHT = WIRE_MAX_UNACKED_BYTES
+
+/**
+ * Per-peer rate limit of a receiver (token bucket): messages per second,
+ * sustained. Over it, a message is answered `try-later` / `rate-limited`
+ * from its header, without reading its payload.
+ */
+export const RATE_LIMIT_MESSAGES_PER_SECOND = 10_000
+
+/** Per-peer rate limit of a receiver: bucket size, the burst a peer may send at once. */
+export const RATE_LIMIT_BURST = 100_000
+
+/** Peers whose rate-limit state a receiver keeps before it forgets the idle ones. */
+export const RATE_LIMIT_TRACKED_PEERS = 10_000
+
 /** Logger namespaces. */
 export const TRANSPORT_LOG = 'dntkit:transport-libp2p'
 export const RECEIVER_LOG = 'dntkit:transport-libp2p:receiver'
 export const SERVICE_LOG = 'dntkit:transport-libp2p:service'
+
+/**
+ * Acks a receiver lets wait for a peer that does not read them (bytes); over
+ * it the stream is reset. A conforming sender reads acks as they come.
+ */
+export const ACK_BACKLOG_BYTES = 2 * 1024 * 1024

@@ -1,9 +1,13 @@
 import { ByteReader, ByteWriter, type Meta } from '@dntkit/core'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { MAX_REASON_BYTES } from './constants.js'
+import { MAX_ID_BYTES, MAX_REASON_BYTES } from './constants.js'
+import { FrameError } from './frame-error.js'
+import { MESSAGE_FRAME, parseMessageHeader } from './message-header.js'
 
-/** Frame types: the first byte of every frame body. */
-export const MESSAGE_FRAME = 0x01
+export { FrameError } from './frame-error.js'
+export { MESSAGE_FRAME } from './message-header.js'
+
+/** Frame type of an ack: the first byte of its body. */
 export const ACK_FRAME = 0x02
 
 /** What an ack says about the frame it answers. */
@@ -31,17 +35,6 @@ export interface AckFrame {
   code?: string
   /** One human-readable line, for `rejected` and `try-later`. */
   reason?: string
-}
-
-/** A frame that breaks the wire format; `kind` says whether only its size is at fault. */
-export class FrameError extends RangeError {
-  constructor(
-    message: string,
-    readonly kind: 'malformed' | 'too-large' = 'malformed'
-  ) {
-    super(message)
-    this.name = 'FrameError'
-  }
 }
 
 const textEncoder = new TextEncoder()
@@ -107,72 +100,34 @@ export function encodeMessageFrame(frame: MessageFrame): Uint8ArrayList {
 export interface FrameLimits {
   maxMessageBytes: number
   maxHeaderBytes: number
+  /** Longest message id (default 256 bytes). */
+  maxIdBytes?: number
 }
 
 /**
- * Decodes a message frame body (without its length prefix). Throws
- * `FrameError` with kind `too-large` when only the payload or header size is
- * at fault (the frame itself was well formed), `malformed` otherwise.
+ * Decodes a whole message frame body (without its length prefix). Throws
+ * `FrameError` with kind `too-large` when only a size is at fault (payload,
+ * header, or id: `code` says which), `malformed` otherwise. The receiver
+ * itself reads frames with `MessageFrameReader`, which decides from the
+ * header before the payload arrives; both share `parseMessageHeader`.
  */
 export function decodeMessageFrame(body: Uint8Array, limits: FrameLimits): MessageFrame {
-  const reader = new ByteReader(body)
-  try {
-    const type = reader.uint8()
-    if (type !== MESSAGE_FRAME)
-      throw new FrameError(`expected a message frame (type 1), got type ${type}`)
-    const sequence = reader.varint()
-    const id = reader.string()
-    const protocol = reader.string()
-    const metaText = reader.string()
-    const headerBytes = reader.offset
-    if (id.length === 0) throw new FrameError('message frame has an empty id')
-    if (protocol.length === 0) throw new FrameError('message frame has an empty protocol')
-    // a copy: the body may be a view of a network buffer (a Node Buffer, whose slice() does not copy)
-    const frame: MessageFrame = {
-      sequence,
-      id,
-      protocol,
-      payload: new Uint8Array(body.subarray(reader.offset))
-    }
-    if (metaText.length > 0) frame.meta = parseMeta(metaText)
-    if (headerBytes > limits.maxHeaderBytes) {
-      throw new FrameError(
-        `header of ${headerBytes} bytes exceeds ${limits.maxHeaderBytes}`,
-        'too-large'
-      )
-    }
-    if (frame.payload.byteLength > limits.maxMessageBytes) {
-      throw new FrameError(
-        `payload of ${frame.payload.byteLength} bytes exceeds ${limits.maxMessageBytes}`,
-        'too-large'
-      )
-    }
-    return frame
-  } catch (error) {
-    if (error instanceof FrameError) throw error
-    throw new FrameError(`malformed message frame: ${(error as Error).message}`)
+  const result = parseMessageHeader(body, body.byteLength, {
+    maxHeaderBytes: limits.maxHeaderBytes,
+    maxIdBytes: limits.maxIdBytes ?? MAX_ID_BYTES
+  })
+  if (result.status === 'incomplete') throw new FrameError('message frame ends inside its header')
+  if (result.status === 'refused') throw new FrameError(result.reason, 'too-large', result.code)
+  const { headerBytes, ...header } = result.header
+  const payloadBytes = body.byteLength - headerBytes
+  if (payloadBytes > limits.maxMessageBytes) {
+    throw new FrameError(
+      `payload of ${payloadBytes} bytes exceeds ${limits.maxMessageBytes}`,
+      'too-large'
+    )
   }
-}
-
-function parseMeta(text: string): Meta {
-  let meta: unknown
-  try {
-    meta = JSON.parse(text)
-  } catch {
-    throw new FrameError('message frame meta is not valid JSON')
-  }
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
-    throw new FrameError('message frame meta is not a JSON object')
-  }
-  for (const [key, value] of Object.entries(meta)) {
-    const scalar =
-      value === null ||
-      typeof value === 'string' ||
-      typeof value === 'boolean' ||
-      typeof value === 'number'
-    if (!scalar) throw new FrameError(`message frame meta.${key} is not a JSON scalar`)
-  }
-  return meta as Meta
+  // a copy: the body may be a view of a network buffer (a Node Buffer, whose slice() does not copy)
+  return { ...header, payload: new Uint8Array(body.subarray(headerBytes)) }
 }
 
 /** An ack with its length prefix. Reasons longer than 1 KiB are cut. */

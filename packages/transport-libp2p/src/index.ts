@@ -6,7 +6,11 @@
  * existing handler; `envelope`: framed, pipelined and acknowledged on
  * `/dntkit/envelope/1.0.0`, deduplicated by the receiver), the `dnt()`
  * service that puts an `Outbox` inside a libp2p node, and the receiving side
- * (`dntReceiver()` / `handleEnvelopes()`).
+ * (`dntReceiver()` / `handleEnvelopes()`), which decides from each frame's
+ * header, before reading its payload, whether the peer noise authenticated
+ * may deliver (`allow`, `authorize`) and whether it stays within the abuse
+ * limits (sizes, streams per peer, frames in flight, a per-peer rate limit,
+ * an idle timeout).
  *
  * @example
  *
@@ -21,7 +25,10 @@
  *   transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()],
  *   services: {
  *     dnt: dnt({ mode: 'envelope' }),
- *     dntReceiver: dntReceiver({ handlers: { '/app/create/1.0.0': async (message, from) => {} } })
+ *     dntReceiver: dntReceiver({
+ *       handlers: { '/app/create/1.0.0': async (message, from) => {} },
+ *       allow: ['12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK']
+ *     })
  *   }
  * })
  * const peer = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
@@ -30,6 +37,12 @@
  * // result.status is 'delivered', or 'queued' until the peer is back
  * ```
  */
+export {
+  type AuthorizationInit,
+  type AuthorizedStreamHandlerInit,
+  type AuthorizeHook,
+  authorizedStreamHandler
+} from './authorization.js'
 export { ENVELOPE_PROTOCOL } from './constants.js'
 export type { DedupeInit } from './dedupe-window.js'
 export { type Dnt, type DntInit, dnt } from './dnt-service.js'
@@ -41,6 +54,7 @@ export {
   type Libp2pTransportInit,
   libp2pTransport
 } from './libp2p-transport.js'
+export type { RateLimit } from './rate-limiter.js'
 export type { RawSuccess } from './raw-delivery.js'
 export type {
   DntReceiverInit,
@@ -48,7 +62,8 @@ export type {
   EnvelopeMessage,
   ReceivedDetail,
   ReceiverEvents,
-  RejectedDetail
+  RejectedDetail,
+  StreamErrorDetail
 } from './receiver.js'
 export {
   type DntReceiver,
@@ -56,4 +71,5 @@ export {
   type EnvelopeHandle,
   handleEnvelopes
 } from './receiver-service.js'
+export type { ReceiverStats, StreamErrorReason } from './receiver-stats.js'
 export { TryLaterError } from './try-later-error.js'

@@ -1,6 +1,7 @@
 import { type Startable, serviceCapabilities, type TypedEventTarget } from '@libp2p/interface'
 import type { DntReceiverComponents, ReceiverNode } from './host.js'
 import { type DntReceiverInit, EnvelopeReceiverCore, type ReceiverEvents } from './receiver.js'
+import type { ReceiverStats } from './receiver-stats.js'
 
 /** The receiving side as a libp2p service (`node.services.dntReceiver`). */
 export interface DntReceiver extends TypedEventTarget<ReceiverEvents>, Startable {
@@ -8,6 +9,8 @@ export interface DntReceiver extends TypedEventTarget<ReceiverEvents>, Startable
   readonly protocol: string
   /** Envelope streams being served now. */
   readonly activeStreams: number
+  /** Messages, refusals by code (`unauthorized`, `rate-limited`, ...), streams cut off by reason. */
+  stats(): ReceiverStats
 }
 
 class DntReceiverService extends EnvelopeReceiverCore implements DntReceiver {
@@ -65,6 +68,8 @@ export interface EnvelopeHandle {
   (): Promise<void>
   /** The receiver's events (`message`, `duplicate`, `rejected`, `stream-error`, `dedupe-error`). */
   readonly events: TypedEventTarget<ReceiverEvents>
+  /** What the receiver counted (see `DntReceiver.stats()`). */
+  stats(): ReceiverStats
 }
 
 /**
@@ -88,5 +93,8 @@ export async function handleEnvelopes(
     })()
     return stopped
   }
-  return Object.assign(unhandle, { events: receiver as TypedEventTarget<ReceiverEvents> })
+  return Object.assign(unhandle, {
+    events: receiver as TypedEventTarget<ReceiverEvents>,
+    stats: () => receiver.stats()
+  })
 }

@@ -1,24 +1,17 @@
-import {
-  type Clock,
-  defaultLogger,
-  describeError,
-  type Logger,
-  type LoggerFactory,
-  type Meta,
-  systemClock
-} from '@dntkit/core'
+import { describeError, type Logger, type Meta } from '@dntkit/core'
 import { type Connection, type Stream, TypedEventEmitter } from '@libp2p/interface'
-import {
-  ENVELOPE_PROTOCOL,
-  IDLE_TIMEOUT,
-  MAX_ENVELOPE_STREAMS,
-  MAX_HEADER_BYTES,
-  MAX_MESSAGE_BYTES,
-  RECEIVER_LOG
-} from './constants.js'
-import { type DedupeInit, DedupeWindow } from './dedupe-window.js'
+import { RATE_LIMIT_TRACKED_PEERS, RECEIVER_LOG } from './constants.js'
+import { DedupeWindow } from './dedupe-window.js'
 import type { AckFrame, MessageFrame } from './envelope-codec.js'
 import { InboundEnvelopeStream } from './inbound-stream.js'
+import type { MessageHeader } from './message-header.js'
+import { PeerRateLimiter, type RateLimit } from './rate-limiter.js'
+import {
+  type DntReceiverInit,
+  type ResolvedReceiverInit,
+  resolveReceiverInit
+} from './receiver-options.js'
+import { ReceiverCounters, type ReceiverStats, type StreamErrorReason } from './receiver-stats.js'
 import { TryLaterError } from './try-later-error.js'
 
 /** A message as a receiving handler gets it. */
@@ -38,30 +31,13 @@ export interface EnvelopeMessage {
  */
 export type EnvelopeHandler = (message: EnvelopeMessage, from: string) => void | Promise<void>
 
-/** Options of `dntReceiver()` and `handleEnvelopes()`. Only `handlers` is required. */
-export interface DntReceiverInit {
-  /** Inner protocol id -> handler. */
-  handlers: Record<string, EnvelopeHandler>
-  /** Duplicate suppression window, or `false` to turn it off (default: in memory, 100,000 ids, one day). */
-  dedupe?: DedupeInit | false
-  /** Largest payload accepted (default 4 MiB); a larger one is rejected from its length prefix. */
-  maxMessageBytes?: number
-  /** ms without a complete frame after which a stream is cut off (default 20,000). */
-  idleTimeout?: number
-  /** Protocol id of envelope mode (default `/dntkit/envelope/1.0.0`). */
-  protocol?: string
-  /** Concurrent envelope streams per connection (default 32). */
-  maxInboundStreams?: number
-  /** Time source of the dedupe window (default: the wall clock). */
-  clock?: Clock
-  /** Logger factory (default: `defaultLogger`, namespace `dntkit:transport-libp2p:receiver`). */
-  logger?: LoggerFactory
-}
-
 /** Detail of the receiver's `message` and `duplicate` events. */
 export interface ReceivedDetail {
+  /** The message id (empty when the frame was refused before its id was read). */
   id: string
+  /** The sender's peer id, as noise authenticated it. */
   from: string
+  /** The inner protocol (empty when the frame was refused before it was read). */
   protocol: string
 }
 
@@ -72,15 +48,22 @@ export interface RejectedDetail extends ReceivedDetail {
   reason: string
 }
 
+/** Detail of the receiver's `stream-error` event. */
+export interface StreamErrorDetail {
+  from: string
+  reason: StreamErrorReason
+  error: Error
+}
+
 export interface ReceiverEvents {
   /** A handler resolved; the message was acked `ok`. */
   message: CustomEvent<ReceivedDetail>
   /** A message id seen before was acked `duplicate` without calling the handler. */
   duplicate: CustomEvent<ReceivedDetail>
-  /** A message was answered `rejected` or `try-later`. */
+  /** A message was answered `rejected` or `try-later` (unauthorized, rate-limited, too large, ...). */
   rejected: CustomEvent<RejectedDetail>
-  /** A stream was cut off: malformed frame, idle timeout, limits exceeded, or reset. */
-  'stream-error': CustomEvent<{ from: string; error: Error }>
+  /** A stream was cut off or refused: malformed frame, idle, limits exceeded, reset. */
+  'stream-error': CustomEvent<StreamErrorDetail>
   /** The dedupe store failed to record an id (the message was still acked `ok`). */
   'dedupe-error': CustomEvent<{ error: unknown }>
 }
@@ -88,47 +71,49 @@ export interface ReceiverEvents {
 /** The outcome of one frame, before its sequence number is added. */
 export type Answer = Omit<AckFrame, 'sequence'>
 
-/** Shared by the service and `handleEnvelopes()`: handlers, dedupe, limits, open streams. */
+/** Shared by the service and `handleEnvelopes()`: authorization, limits, handlers, dedupe, open streams. */
 export class EnvelopeReceiverCore extends TypedEventEmitter<ReceiverEvents> {
+  readonly options: ResolvedReceiverInit
   readonly protocol: string
-  readonly maxMessageBytes: number
-  readonly maxHeaderBytes = MAX_HEADER_BYTES
-  readonly idleTimeout: number
   readonly maxInboundStreams: number
   readonly log: Logger
-  private readonly handlers: Map<string, EnvelopeHandler>
   private readonly dedupe: DedupeWindow | undefined
+  private readonly rateLimiter: PeerRateLimiter | undefined
   private readonly inProgress = new Map<string, Promise<Answer>>()
   private readonly streams = new Set<InboundEnvelopeStream>()
+  private readonly streamsByPeer = new Map<string, number>()
+  private readonly counters = new ReceiverCounters()
   private stopping = false
 
   constructor(init: DntReceiverInit) {
     super()
-    if (init == null || init.handlers == null || typeof init.handlers !== 'object') {
-      throw new TypeError('handlers must be an object of inner protocol -> handler function')
+    this.options = resolveReceiverInit(init)
+    this.protocol = this.options.protocol
+    this.maxInboundStreams = this.options.maxInboundStreams
+    this.log = this.options.logger(RECEIVER_LOG)
+    if (this.options.dedupe !== false)
+      this.dedupe = new DedupeWindow(this.options.dedupe, this.options.clock)
+    if (this.options.rateLimit !== false) {
+      this.rateLimiter = new PeerRateLimiter(
+        this.options.rateLimit,
+        this.options.clock,
+        RATE_LIMIT_TRACKED_PEERS
+      )
     }
-    this.handlers = new Map()
-    for (const [protocol, handler] of Object.entries(init.handlers)) {
-      if (typeof handler !== 'function')
-        throw new TypeError(`handlers["${protocol}"] must be a function`)
-      this.handlers.set(protocol, handler)
-    }
-    this.protocol = init.protocol ?? ENVELOPE_PROTOCOL
-    this.maxMessageBytes = positive(init.maxMessageBytes, MAX_MESSAGE_BYTES, 'maxMessageBytes')
-    this.idleTimeout = positive(init.idleTimeout, IDLE_TIMEOUT, 'idleTimeout')
-    this.maxInboundStreams = positive(
-      init.maxInboundStreams,
-      MAX_ENVELOPE_STREAMS,
-      'maxInboundStreams'
-    )
-    this.log = (init.logger ?? defaultLogger)(RECEIVER_LOG)
-    if (init.dedupe !== false)
-      this.dedupe = new DedupeWindow(init.dedupe ?? {}, init.clock ?? systemClock)
   }
 
   /** Envelope streams being served now. */
   get activeStreams(): number {
     return this.streams.size
+  }
+
+  /** What the receiver counted: messages, refusals by code, streams cut off by reason, live sizes. */
+  stats(): ReceiverStats {
+    return this.counters.snapshot({
+      activeStreams: this.streams.size,
+      dedupeEntries: this.dedupe?.size ?? 0,
+      rateLimitedPeers: this.rateLimiter?.size ?? 0
+    })
   }
 
   async open(): Promise<void> {
@@ -138,14 +123,32 @@ export class EnvelopeReceiverCore extends TypedEventEmitter<ReceiverEvents> {
 
   /** The libp2p stream handler of the envelope protocol. */
   readonly handleStream = (stream: Stream, connection: Connection): void => {
-    const inbound = new InboundEnvelopeStream(stream, connection.remotePeer.toString(), this)
+    // the peer noise authenticated: the only identity authorization and limits trust
+    const from = connection.remotePeer.toString()
+    const open = this.streamsByPeer.get(from) ?? 0
+    if (open >= this.options.maxStreamsPerPeer) {
+      const error = new Error(
+        `${from} already has ${open} envelope streams open (limit ${this.options.maxStreamsPerPeer})`
+      )
+      stream.abort(error)
+      this.streamError(from, 'too-many-streams', error)
+      return
+    }
+    this.streamsByPeer.set(from, open + 1)
+    this.counters.streamsAccepted++
+    const inbound = new InboundEnvelopeStream(stream, from, this)
     this.streams.add(inbound)
     inbound
       .run()
       .catch((error: unknown) =>
-        this.log.error('envelope stream from %s failed: %s', inbound.from, describeError(error))
+        this.log.error('envelope stream from %s failed: %s', from, describeError(error))
       )
-      .finally(() => this.streams.delete(inbound))
+      .finally(() => {
+        this.streams.delete(inbound)
+        const left = (this.streamsByPeer.get(from) ?? 1) - 1
+        if (left > 0) this.streamsByPeer.set(from, left)
+        else this.streamsByPeer.delete(from)
+      })
   }
 
   /** Stops taking messages (new ones get `try-later`), lets running handlers finish, then closes every stream. */
@@ -156,14 +159,75 @@ export class EnvelopeReceiverCore extends TypedEventEmitter<ReceiverEvents> {
     await this.dedupe?.close()
   }
 
+  /** Whether `from` may use envelope streams at all (the allowlist). */
+  allows(from: string): boolean {
+    return this.options.allow === undefined || this.options.allow.has(from)
+  }
+
+  /** The answer to a frame from a peer that is not on the allowlist. */
+  refuseUnlisted(header: MessageHeader, from: string): Answer {
+    const detail = { id: header.id, from, protocol: header.protocol }
+    return this.refuse(detail, 'rejected', 'unauthorized', `peer ${from} is not on the allowlist`)
+  }
+
+  /**
+   * Decides from a frame's header whether its payload is read: undefined
+   * reads it; an answer refuses it (the payload is skipped). Checks, in
+   * order: stopping, the peer's rate limit, a handler for the inner protocol,
+   * the `authorize` hook (a promise when the hook is asynchronous).
+   */
+  admit(header: MessageHeader, from: string): Answer | undefined | Promise<Answer | undefined> {
+    const detail = { id: header.id, from, protocol: header.protocol }
+    if (this.stopping)
+      return this.refuse(detail, 'try-later', 'stopping', 'the receiver is stopping')
+    if (this.rateLimiter !== undefined && !this.rateLimiter.take(from)) {
+      const { messagesPerSecond, burst } = this.options.rateLimit as RateLimit
+      return this.refuse(
+        detail,
+        'try-later',
+        'rate-limited',
+        `${from} exceeds ${messagesPerSecond} messages/s (burst ${burst})`
+      )
+    }
+    if (!this.options.handlers.has(header.protocol)) {
+      return this.refuse(detail, 'rejected', 'unknown-protocol', 'no handler for this protocol')
+    }
+    const authorize = this.options.authorize
+    if (authorize === undefined) return undefined
+    const failed = (error: unknown): Answer =>
+      this.refuse(
+        detail,
+        'try-later',
+        'authorize-error',
+        `authorize failed: ${describeError(error)}`
+      )
+    const verdict = (allowed: unknown): Answer | undefined =>
+      allowed === true
+        ? undefined
+        : this.refuse(detail, 'rejected', 'unauthorized', `not authorized for ${header.protocol}`)
+    let outcome: boolean | Promise<boolean>
+    try {
+      outcome = authorize(from, header.protocol, header.meta)
+    } catch (error) {
+      return failed(error)
+    }
+    if (outcome instanceof Promise) return outcome.then(verdict, failed)
+    return verdict(outcome)
+  }
+
+  /** Answers a frame refused from its size alone (id and protocol may be unknown). */
+  refuseFrame(from: string, code: string, reason: string): Answer {
+    return this.refuse({ id: '', from, protocol: '' }, 'rejected', code, reason)
+  }
+
   /** Decides the answer to one frame, calling its handler at most once per id in the window. */
   async process(frame: MessageFrame, from: string): Promise<Answer> {
     const detail = { id: frame.id, from, protocol: frame.protocol }
     if (this.stopping)
       return this.refuse(detail, 'try-later', 'stopping', 'the receiver is stopping')
-    const handler = this.handlers.get(frame.protocol)
+    const handler = this.options.handlers.get(frame.protocol)
     if (handler == null) {
-      return this.refuse(detail, 'rejected', 'unknown-protocol', `no handler for ${frame.protocol}`)
+      return this.refuse(detail, 'rejected', 'unknown-protocol', 'no handler for this protocol')
     }
     if (this.dedupe == null) return this.run(handler, frame, from, undefined)
     const key = `${from}/${frame.id}`
@@ -181,6 +245,13 @@ export class EnvelopeReceiverCore extends TypedEventEmitter<ReceiverEvents> {
     } finally {
       this.inProgress.delete(key)
     }
+  }
+
+  /** Counts and reports a stream cut off or refused. */
+  streamError(from: string, reason: StreamErrorReason, error: Error): void {
+    this.log('envelope stream from %s cut off (%s): %s', from, reason, error.message)
+    this.counters.streamError(reason)
+    this.safeDispatchEvent('stream-error', { detail: { from, reason, error } })
   }
 
   private async run(
@@ -218,11 +289,13 @@ export class EnvelopeReceiverCore extends TypedEventEmitter<ReceiverEvents> {
         this.safeDispatchEvent('dedupe-error', { detail: { error } })
       }
     }
+    this.counters.messages++
     this.safeDispatchEvent('message', { detail })
     return { status: 'ok' }
   }
 
   private duplicate(detail: ReceivedDetail): Answer {
+    this.counters.duplicates++
     this.safeDispatchEvent('duplicate', { detail })
     return { status: 'duplicate' }
   }
@@ -242,14 +315,10 @@ export class EnvelopeReceiverCore extends TypedEventEmitter<ReceiverEvents> {
       code,
       reason
     )
+    this.counters.answered(status, code)
     this.safeDispatchEvent('rejected', { detail: { ...detail, status, code, reason } })
     return { status, code, reason }
   }
 }
 
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value == null) return fallback
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new TypeError(`${name} must be an integer >= 1, got ${value}`)
-  return value
-}
+export type { DntReceiverInit } from './receiver-options.js'

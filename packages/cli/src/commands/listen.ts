@@ -1,4 +1,5 @@
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
+import { allowList } from '../allow-list.js'
 import { listFlag, requiredFlag, stringFlag } from '../arguments.js'
 import { type Command, note } from '../command.js'
 import { EXIT_OK, MAX_PAYLOAD_BYTES } from '../constants.js'
@@ -54,7 +55,7 @@ export const listenCommand: Command = {
     name: 'listen',
     summary: 'receive messages and print them (JSONL with --jsonl) until SIGINT / SIGTERM',
     usage:
-      '--key FILE --listen MULTIADDR --protocol ID [--protocol ID ...] [--jsonl OUT] [--mode raw|envelope]',
+      '--key FILE --listen MULTIADDR --protocol ID [--protocol ID ...] [--jsonl OUT] [--mode raw|envelope] [--allow PEER ...] [--allow-file FILE]',
     flags: {
       key: KEY_FLAG,
       listen: {
@@ -80,13 +81,27 @@ export const listenCommand: Command = {
       mode: {
         ...MODE_FLAG,
         description: 'accept only raw streams or only envelopes (default: both)'
+      },
+      allow: {
+        type: 'string',
+        value: 'PEER',
+        multiple: true,
+        description: 'accept messages only from this peer id (repeatable; default: anyone)'
+      },
+      'allow-file': {
+        type: 'string',
+        value: 'FILE',
+        description: 'accept messages only from the peer ids in FILE (one a line, # comments)'
       }
     },
     details:
       'Status lines go to stderr: the peer id, then "listening on MULTIADDR/p2p/PEER" per address.\n' +
       'JSONL records: {"id"?, "from", "protocol", "data"?, "base64", "receivedAt"}; "id" in envelope\n' +
       'mode, "data" when the payload is UTF-8, "receivedAt" an ISO 8601 time. Envelope mode drops\n' +
-      'duplicates of a message id already received (in memory, for this run).'
+      'duplicates of a message id already received (in memory, for this run).\n' +
+      'With --allow / --allow-file, any other peer (as noise authenticated it) is refused: in\n' +
+      'envelope mode its message is answered rejected / unauthorized from its header, in raw mode\n' +
+      'its stream is reset; nothing of it is written.'
   },
   async run({ io, flags, log }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
@@ -97,6 +112,7 @@ export const listenCommand: Command = {
     if (protocols.some((protocol) => protocol.length === 0))
       throw new UsageError('flag --protocol needs a non-empty id')
     const mode = modeFlag(flags)
+    const allow = allowList(flags)
     const output = receivedOutput(io, stringFlag(flags, 'jsonl'))
     let received = 0
     const counted: ReceivedOutput = {
@@ -113,15 +129,28 @@ export const listenCommand: Command = {
       }
     )
     let stopEnvelopes: (() => Promise<void>) | undefined
+    let refused = 0
+    const onRefused = (from: string, protocol: string): void => {
+      refused++
+      log('refused %s from %s: not on the allowlist', protocol, from)
+    }
     try {
       if (mode !== 'envelope') {
+        const guard =
+          allow === undefined
+            ? undefined
+            : (await import('@dntkit/transport-libp2p')).authorizedStreamHandler
         for (const protocol of protocols) {
-          await node.handle(
-            protocol,
-            rawHandler(protocol, counted, (error) =>
-              log.error('raw stream on %s failed: %s', protocol, error)
-            )
+          let handler: StreamHandler = rawHandler(protocol, counted, (error) =>
+            log.error('raw stream on %s failed: %s', protocol, error)
           )
+          if (guard !== undefined && allow !== undefined) {
+            handler = guard(handler, {
+              allow,
+              onRefused: (detail) => onRefused(detail.from, detail.protocol)
+            })
+          }
+          await node.handle(protocol, handler)
         }
       }
       if (mode !== 'raw') {
@@ -144,11 +173,23 @@ export const listenCommand: Command = {
             }
           ])
         )
-        stopEnvelopes = await handleEnvelopes(node, { handlers })
+        const envelopes = await handleEnvelopes(node, {
+          handlers,
+          ...(allow === undefined ? {} : { allow })
+        })
+        envelopes.events.addEventListener('rejected', (event) => {
+          if (event.detail.code === 'unauthorized')
+            onRefused(event.detail.from, event.detail.protocol)
+        })
+        stopEnvelopes = envelopes
       }
       note(io, `peer id: ${identity.peerId}`)
       for (const address of node.getMultiaddrs()) note(io, `listening on ${address.toString()}`)
       note(io, `protocols: ${protocols.join(', ')} (${mode ?? 'raw and envelope'}); Ctrl-C stops`)
+      if (allow !== undefined) {
+        const peers = allow.length === 1 ? '1 peer' : `${allow.length} peers`
+        note(io, `accepting messages from ${peers} only`)
+      }
       await new Promise<void>((resolve) => {
         if (io.signal.aborted) resolve()
         else io.signal.addEventListener('abort', () => resolve(), { once: true })
@@ -158,7 +199,8 @@ export const listenCommand: Command = {
       await quietly(() => node.stop())
       counted.close()
     }
-    note(io, `stopped after ${received} ${received === 1 ? 'message' : 'messages'}`)
+    const refusals = refused === 0 ? '' : `; refused ${refused} from peers not allowed`
+    note(io, `stopped after ${received} ${received === 1 ? 'message' : 'messages'}${refusals}`)
     return EXIT_OK
   }
 }
