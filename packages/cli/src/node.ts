@@ -6,6 +6,12 @@ export interface NodeInit {
   privateKey: PrivateKey
   /** Multiaddrs to listen on (none: dial only). */
   listen?: string[]
+  /**
+   * Start the node at once (default). A receiver passes `false`, registers its
+   * handlers, then calls `startNode()`: a peer that connects at once must never
+   * find the protocol missing (it would take that as a final refusal).
+   */
+  start?: boolean
 }
 
 /**
@@ -23,6 +29,7 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
   ])
   try {
     return await createLibp2p({
+      start: init.start ?? true,
       privateKey: init.privateKey,
       addresses: { listen: init.listen ?? [] },
       transports: [tcp()],
@@ -31,9 +38,19 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
       services: { identify: identify() }
     })
   } catch (error) {
-    const where = init.listen?.length
-      ? `cannot listen on ${init.listen.join(', ')}`
-      : 'cannot start libp2p'
-    throw withContext(where, error)
+    throw withContext(failure(init), error)
+  }
+}
+
+function failure(init: NodeInit): string {
+  return init.listen?.length ? `cannot listen on ${init.listen.join(', ')}` : 'cannot start libp2p'
+}
+
+/** Starts a node made with `start: false`. */
+export async function startNode(node: Libp2p, init: NodeInit): Promise<void> {
+  try {
+    await node.start()
+  } catch (error) {
+    throw withContext(failure(init), error)
   }
 }

@@ -53,6 +53,8 @@ interface OpenState {
   /** id -> sequence of the key that holds it. */
   index: Map<string, number>
   nextSequence: number
+  /** A write failed: LevelDB may have left its log damaged, so reopen before the next write. */
+  damaged?: boolean
 }
 
 function isNotOpen(error: unknown): boolean {
@@ -163,6 +165,7 @@ class DefaultLevelStore implements LevelStore {
     encoded: Array<{ id: string; bytes: Uint8Array }>,
     ids: string[]
   ): Promise<void> {
+    if (this.state?.damaged === true) await this.reopen()
     const state = this.state
     if (state === undefined) throw new StoreClosedError(`${this.init.where} is not open`)
     let next = state.nextSequence
@@ -214,10 +217,39 @@ class DefaultLevelStore implements LevelStore {
           }
         )
       }
+      // e.g. ENOSPC: later writes to the same handle may "succeed" into a damaged log
+      // and vanish at the next open, so the database is reopened before the next write
+      if (this.init.location !== undefined) state.damaged = true
       throw error
     }
     for (const [id, { sequence }] of planned) state.index.set(id, sequence)
     for (const id of removed) state.index.delete(id)
+  }
+
+  /**
+   * Closes and reopens an own database after a failed write, so LevelDB
+   * recovers its log; the index is rebuilt from what is really on disk. Until
+   * it succeeds every write fails, and the store stays `damaged`.
+   */
+  private async reopen(): Promise<void> {
+    const previous = this.state as OpenState
+    await previous.database.release().catch(() => undefined)
+    const state = await this.openNamespace()
+    try {
+      const loaded = await loadEntries(state.database, {
+        codec: state.codec,
+        quarantine: this.init.quarantine,
+        where: this.init.where,
+        log: this.log
+      })
+      state.index = loaded.index
+      state.nextSequence = Math.max(loaded.nextSequence, previous.nextSequence)
+    } catch (error) {
+      await state.database.release().catch(() => undefined)
+      throw error
+    }
+    this.state = state
+    this.log('%s: reopened after a failed write', this.init.where)
   }
 
   quarantined(): Promise<QuarantinedValue[]> {

@@ -1,6 +1,7 @@
 import type {
   AbortOptions,
   ComponentLogger,
+  Connection,
   Libp2p,
   Libp2pEvents,
   Metrics,
@@ -15,7 +16,7 @@ import type {
 /** The parts of a running libp2p node that `libp2pTransport()` uses. */
 export type TransportNode = Pick<
   Libp2p,
-  'dialProtocol' | 'peerStore' | 'addEventListener' | 'removeEventListener'
+  'dial' | 'dialProtocol' | 'peerStore' | 'addEventListener' | 'removeEventListener'
 >
 
 /** The parts of a running libp2p node that `handleEnvelopes()` uses. */
@@ -27,6 +28,7 @@ export interface DntComponents {
   events: TypedEventTarget<Libp2pEvents>
   connectionManager: {
     openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
+    openConnection(peer: PeerId, options?: AbortOptions): Promise<Connection>
   }
   logger?: ComponentLogger
   metrics?: Metrics
@@ -47,6 +49,8 @@ export interface DntReceiverComponents {
  */
 export interface Host {
   openStream(peer: PeerId, protocol: string, options: AbortOptions): Promise<Stream>
+  /** A connection to the peer (an existing one when there is one). */
+  connect(peer: PeerId, options: AbortOptions): Promise<Connection>
   peerStore: PeerStore
   events: Pick<TypedEventTarget<Libp2pEvents>, 'addEventListener' | 'removeEventListener'>
 }
@@ -54,6 +58,7 @@ export interface Host {
 export function hostFromNode(node: TransportNode): Host {
   return {
     openStream: (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+    connect: (peer, options) => node.dial(peer, options),
     peerStore: node.peerStore,
     events: node
   }
@@ -63,6 +68,7 @@ export function hostFromComponents(components: DntComponents): Host {
   return {
     openStream: (peer, protocol, options) =>
       components.connectionManager.openStream(peer, protocol, options),
+    connect: (peer, options) => components.connectionManager.openConnection(peer, options),
     peerStore: components.peerStore,
     events: components.events
   }

@@ -152,8 +152,10 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
     if (this.chooseMode(entry) === 'envelope')
       return this.session(peerId, entry.peer).send(entry, signal)
     try {
-      const stream = await this.host.openStream(peerId, entry.protocol, { signal })
-      await writeRaw(stream, entry.payload, this.rawSuccess, signal)
+      // the connection is kept: a reset connection can end the stream as if closed cleanly
+      const connection = await this.host.connect(peerId, { signal })
+      const stream = await connection.newStream(entry.protocol, { signal })
+      await writeRaw(stream, entry.payload, this.rawSuccess, signal, connection)
     } catch (error) {
       this.addresses.forget(entry.peer)
       throw signal.aborted ? abortedError(signal, where) : mapDeliveryError(error, where)

@@ -1,4 +1,4 @@
-import type { Stream } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 
 /**
  * When a raw delivery counts as done:
@@ -12,14 +12,16 @@ export type RawSuccess = 'remote-closed' | 'written'
 /**
  * Writes `payload` to a freshly opened protocol stream, half-closes it and, in
  * `remote-closed` mode, reads (and discards) until the remote ends its side.
- * Throws when the stream is reset or aborted, or when `signal` aborts (the
- * stream is then aborted too).
+ * Throws when the stream is reset or aborted, when its connection is no
+ * longer open at the end (a reset connection ends the stream as if it had
+ * closed cleanly), or when `signal` aborts (the stream is then aborted too).
  */
 export async function writeRaw(
   stream: Stream,
   payload: Uint8Array,
   success: RawSuccess,
-  signal: AbortSignal
+  signal: AbortSignal,
+  connection?: Pick<Connection, 'status'>
 ): Promise<void> {
   const onAbort = (): void => {
     stream.abort(signal.reason instanceof Error ? signal.reason : new Error('delivery aborted'))
@@ -40,6 +42,10 @@ export async function writeRaw(
     signal.throwIfAborted()
     if (stream.status === 'reset' || stream.status === 'aborted') {
       throw new Error(`stream was ${stream.status} before the remote closed it cleanly`)
+    }
+    // a connection reset ends the stream's read loop as if the remote had closed it
+    if (connection !== undefined && connection.status !== 'open') {
+      throw new Error(`connection was ${connection.status} before the delivery was confirmed`)
     }
   } catch (error) {
     stream.abort(error instanceof Error ? error : new Error(String(error)))

@@ -153,6 +153,10 @@ describe('raw mode', () => {
     await stopNode(receiver)
     let dials = 0
     const counting = {
+      dial: ((...args: Parameters<typeof sender.dial>) => {
+        dials++
+        return sender.dial(...args)
+      }) as typeof sender.dial,
       dialProtocol: ((...args: Parameters<typeof sender.dialProtocol>) => {
         dials++
         return sender.dialProtocol(...args)

@@ -6,7 +6,7 @@ import { EXIT_OK, MAX_PAYLOAD_BYTES } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
 import { MODE_FLAG, modeFlag } from '../mode-flag.js'
-import { createNode } from '../node.js'
+import { createNode, startNode } from '../node.js'
 import { quietly } from '../quietly.js'
 import { type ReceivedOutput, receivedOutput } from '../received-output.js'
 import { KEY_FLAG } from '../store-flags.js'
@@ -35,6 +35,14 @@ function rawHandler(protocol: string, output: ReceivedOutput, onError: (error: u
   return async (stream: Stream, connection: Connection): Promise<void> => {
     try {
       const payload = await readAll(stream, MAX_PAYLOAD_BYTES)
+      // a reset or a killed sender also ends the read loop: keep only what the sender closed cleanly
+      if (
+        stream.status !== 'open' ||
+        stream.remoteWriteStatus !== 'closed' ||
+        connection.status !== 'open'
+      ) {
+        throw new Error(`raw stream from ${connection.remotePeer} ended without a clean close`)
+      }
       output.write({
         from: connection.remotePeer.toString(),
         protocol,
@@ -122,12 +130,11 @@ export const listenCommand: Command = {
       },
       close: () => output.close()
     }
-    const node = await createNode({ privateKey: identity.privateKey, listen }).catch(
-      (error: unknown) => {
-        output.close()
-        throw error
-      }
-    )
+    const nodeInit = { privateKey: identity.privateKey, listen, start: false }
+    const node = await createNode(nodeInit).catch((error: unknown) => {
+      output.close()
+      throw error
+    })
     let stopEnvelopes: (() => Promise<void>) | undefined
     let refused = 0
     const onRefused = (from: string, protocol: string): void => {
@@ -183,6 +190,8 @@ export const listenCommand: Command = {
         })
         stopEnvelopes = envelopes
       }
+      // handlers first, then listen: an early sender never meets a missing protocol
+      await startNode(node, nodeInit)
       note(io, `peer id: ${identity.peerId}`)
       for (const address of node.getMultiaddrs()) note(io, `listening on ${address.toString()}`)
       note(io, `protocols: ${protocols.join(', ')} (${mode ?? 'raw and envelope'}); Ctrl-C stops`)
@@ -195,8 +204,9 @@ export const listenCommand: Command = {
         else io.signal.addEventListener('abort', () => resolve(), { once: true })
       })
     } finally {
-      await quietly(() => stopEnvelopes?.())
+      // stop listening before the handlers go, for the same reason
       await quietly(() => node.stop())
+      await quietly(() => stopEnvelopes?.())
       counted.close()
     }
     const refusals = refused === 0 ? '' : `; refused ${refused} from peers not allowed`

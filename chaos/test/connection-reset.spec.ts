@@ -1,0 +1,113 @@
+/**
+ * The network failing in the middle of one raw delivery, made exact with a
+ * proxy that resets the connection (RST both ways) at a chosen moment. On a
+ * reset, libp2p ends the streams of the connection as if they had been
+ * closed cleanly (`status: 'closed'`, `remoteWriteStatus: 'closed'`); only
+ * the connection says `aborted`. Neither side may take that for a message:
+ * the sender must not report it delivered (it would never be retried: lost),
+ * and `dnt listen` must not record what it read of it (an empty or cut
+ * payload reported as a message).
+ */
+import { writeFileSync } from 'node:fs'
+import { PeerUnreachableError } from '@dntkit/core'
+import { libp2pTransport } from '@dntkit/transport-libp2p'
+import type { Libp2p } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { afterEach, expect, it } from 'vitest'
+import { killAll, startDnt } from '../src/child.js'
+import { PROTOCOL } from '../src/constants.js'
+import { type FlappingProxy, flappingProxy } from '../src/flapping-proxy.js'
+import { identityFor } from '../src/identity.js'
+import { readReceived } from '../src/ledger.js'
+import { addressOf, createChaosNode } from '../src/node.js'
+import { freePorts } from '../src/ports.js'
+import { workspace } from '../src/temporary.js'
+
+const nodes: Libp2p[] = []
+const proxies: FlappingProxy[] = []
+afterEach(async () => {
+  await killAll()
+  for (const proxy of proxies.splice(0)) await proxy.close()
+  for (const node of nodes.splice(0)) await node.stop()
+})
+
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds))
+
+it('a raw delivery cut by a connection reset is not reported delivered', async () => {
+  const [inner, outer] = (await freePorts(2)) as [number, number]
+  const receiver = await createChaosNode(identityFor('reset-receiver').privateKey, inner, outer)
+  const sender = await createChaosNode(identityFor('reset-sender').privateKey)
+  nodes.push(receiver, sender)
+  const proxy = flappingProxy(outer, inner)
+  proxies.push(proxy)
+  await proxy.up()
+  // the receiving handler takes its time: the network fails before it answers
+  await receiver.handle(PROTOCOL, async (stream) => {
+    setTimeout(() => void proxy.down(), 20)
+    await sleep(200)
+    stream.abort(new Error('too late'))
+  })
+  const transport = libp2pTransport(sender, { mode: 'raw' })
+  const entry = {
+    id: 'reset-1',
+    peer: identityFor('reset-receiver').peerId,
+    addrs: [addressOf(outer)],
+    protocol: PROTOCOL,
+    payload: new TextEncoder().encode('a message the receiver never processed'),
+    level: 'critical',
+    attempts: 0,
+    createdAt: Date.now(),
+    nextAttemptAt: Date.now()
+  }
+  const outcome = await transport.deliver(entry, { signal: AbortSignal.timeout(5_000) }).then(
+    () => 'reported delivered',
+    (error: unknown) => error
+  )
+  await transport.close()
+  expect(
+    PeerUnreachableError.isInstance(outcome),
+    `deliver() after a connection reset: ${String(outcome)}`
+  ).toBe(true)
+})
+
+it('dnt listen records nothing of a raw stream cut by a connection reset', async () => {
+  const space = workspace('reset-listen')
+  try {
+    const [inner, outer] = (await freePorts(2)) as [number, number]
+    const key = space.keyFile('receiver.key', identityFor('reset-listener'))
+    const out = space.at('received.jsonl')
+    writeFileSync(out, '')
+    const listener = startDnt([
+      'listen',
+      '--key',
+      key,
+      '--listen',
+      addressOf(inner),
+      '--protocol',
+      PROTOCOL,
+      '--mode',
+      'raw',
+      '--jsonl',
+      out
+    ])
+    await listener.waitFor(/listening on/, 20_000, 'stderr')
+    const proxy = flappingProxy(outer, inner)
+    proxies.push(proxy)
+    await proxy.up()
+    const sender = await createChaosNode(identityFor('reset-sender-2').privateKey)
+    nodes.push(sender)
+    // half a message, then the network fails before the sender could finish it
+    const stream = await sender.dialProtocol(
+      multiaddr(addressOf(outer, identityFor('reset-listener').peerId)),
+      PROTOCOL
+    )
+    stream.send(new TextEncoder().encode('the first half of a mess'))
+    await sleep(100)
+    await proxy.down()
+    await sleep(300)
+    expect((await listener.kill('SIGTERM')).code).toBe(0)
+    expect(readReceived(out), 'records written by dnt listen').toEqual([])
+  } finally {
+    space.remove()
+  }
+})
