@@ -11,37 +11,18 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { constants } from 'node:fs'
 import { open, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  definePolicy,
-  type Entry,
-  ed25519FromSeed,
-  Outbox,
-  PeerUnreachableError,
-  type Transport
-} from '@dntkit/core'
+import { type Entry, Outbox } from '@dntkit/core'
 import { DEFAULT_COMPACTION, fileStore } from '@dntkit/store-file'
+import { down, gc, parkedPolicy, privateKey, thousands } from '../common.js'
 import type { BenchContext, Scenario, ScenarioResult } from '../types.js'
 
 const PEERS = 100
 const PAYLOAD_BYTES = 256
 const DAY = 86_400_000
-const privateKey = ed25519FromSeed(new Uint8Array(32).fill(3))
 const payload = new Uint8Array(PAYLOAD_BYTES).fill(7)
 
-const down: Transport = {
-  async deliver(entry: Entry) {
-    throw new PeerUnreachableError(`${entry.peer} is down`)
-  }
-}
+const policy = parkedPolicy
 
-// a peer that failed waits an hour: every send is queued and persisted
-const policy = definePolicy({
-  levels: { critical: { backoff: { type: 'fixed', interval: 3_600_000 } } },
-  fallback: 'critical'
-})
-
-const gc = (): void => (globalThis as { gc?: () => void }).gc?.()
-const thousands = (value: number): string => (value >= 1_000 ? `${value / 1_000}k` : String(value))
 const median = (values: number[]): number => {
   const sorted = values.slice().sort((a, b) => a - b)
   return Math.round((sorted[Math.floor(sorted.length / 2)] as number) * 100) / 100

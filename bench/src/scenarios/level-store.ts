@@ -9,35 +9,15 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  definePolicy,
-  type Entry,
-  ed25519FromSeed,
-  Outbox,
-  PeerUnreachableError,
-  type Transport
-} from '@dntkit/core'
+import { type Entry, Outbox } from '@dntkit/core'
 import { type LevelStore, levelStore } from '@dntkit/store-level'
+import { down, gc, parkedPolicy, privateKey, thousands } from '../common.js'
 import type { BenchContext, Scenario, ScenarioResult } from '../types.js'
 
 const PEERS = 1_000
 const PAYLOAD_BYTES = 256
-const privateKey = ed25519FromSeed(new Uint8Array(32).fill(3))
 
-const down: Transport = {
-  async deliver(entry: Entry) {
-    throw new PeerUnreachableError(`${entry.peer} is down`)
-  }
-}
-
-// every peer fails once and then waits an hour: each send is queued and persisted
-const policy = definePolicy({
-  levels: { critical: { backoff: { type: 'fixed', interval: 3_600_000 } } },
-  fallback: 'critical'
-})
-
-const gc = (): void => (globalThis as { gc?: () => void }).gc?.()
-const thousands = (value: number): string => (value >= 1_000 ? `${value / 1_000}k` : String(value))
+const policy = parkedPolicy
 
 /** `count` sends spread over `senders` concurrent loops, each awaiting its send before the next. */
 async function send(outbox: Outbox, count: number, senders: number, offset = 0): Promise<string[]> {

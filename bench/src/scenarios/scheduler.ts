@@ -3,21 +3,9 @@
  * the queue grows, CPU of an idle outbox holding many backing-off peers, and
  * heap bytes per pending entry.
  */
-import {
-  definePolicy,
-  type Entry,
-  memoryStore,
-  Outbox,
-  PeerUnreachableError,
-  type Transport
-} from '@dntkit/core'
+import { definePolicy, memoryStore, Outbox } from '@dntkit/core'
+import { down, gc } from '../common.js'
 import type { BenchContext, Scenario, ScenarioResult } from '../types.js'
-
-const down: Transport = {
-  async deliver(entry: Entry) {
-    throw new PeerUnreachableError(`${entry.peer} is down`)
-  }
-}
 
 const TEN_MINUTES = 600_000
 const policy = definePolicy({
@@ -26,8 +14,6 @@ const policy = definePolicy({
     moderate: { backoff: { type: 'fixed', interval: TEN_MINUTES } }
   }
 })
-
-const gc = (): void => (globalThis as { gc?: () => void }).gc?.()
 
 async function fill(
   outbox: Outbox,

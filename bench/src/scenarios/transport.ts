@@ -31,6 +31,7 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { Libp2p, PrivateKey, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { gc } from '../common.js'
 import type { BenchContext, Scenario, ScenarioResult } from '../types.js'
 
 const RAW_PROTOCOL = '/dntkit-bench/raw/1.0.0'
@@ -43,7 +44,6 @@ const policy = definePolicy({
     moderate: { backoff: { type: 'fixed', interval: TEN_MINUTES } }
   }
 })
-const gc = (): void => (globalThis as { gc?: () => void }).gc?.()
 
 /** The Go original's fixed 15 s ticker: a peer coming back waits half an interval on average. */
 const OC_DISCOVERY_EXPECTED_WAIT_MS = 15_000 / 2
