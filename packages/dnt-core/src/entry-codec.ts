@@ -8,7 +8,12 @@ const HAS_META = 2
 const HAS_LAST_ERROR = 4
 const HAS_DEAD_LETTER = 8
 const KNOWN_FLAGS = HAS_ADDRS | HAS_META | HAS_LAST_ERROR | HAS_DEAD_LETTER
-const DEAD_LETTER_REASONS: Array<DeadLetter['reason']> = ['exhausted', 'expired', 'rejected']
+const DEAD_LETTER_REASONS: Array<DeadLetter['reason']> = [
+  'exhausted',
+  'expired',
+  'rejected',
+  'undeliverable'
+]
 
 /**
  * The compact binary form of an entry that the stores encrypt:
@@ -19,7 +24,7 @@ const DEAD_LETTER_REASONS: Array<DeadLetter['reason']> = ['exhausted', 'expired'
  * [varint count, count x string addrs]        if flags & 1
  * [string JSON of meta]                       if flags & 2
  * [string lastError]                          if flags & 4
- * [u8 reason (0 exhausted, 1 expired, 2 rejected), f64 at] if flags & 8
+ * [u8 reason (0 exhausted, 1 expired, 2 rejected, 3 undeliverable), f64 at] if flags & 8
  * varint payload length | payload bytes
  * ```
  */

@@ -22,13 +22,56 @@ export class DntError extends Error {
   }
 }
 
-/** The peer could not be reached now; the entry stays queued and is retried. */
+/**
+ * The peer could not be reached at all (no connection): the entry stays queued
+ * and is retried after the peer's backoff. Counts one attempt for every entry
+ * queued to that peer, as each of them would have dialled in vain.
+ */
 export class PeerUnreachableError extends DntError {
   static override readonly code = 'DNT_PEER_UNREACHABLE'
   override readonly name = 'PeerUnreachableError'
 }
 
-/** The peer answered and refused the message; it is never retried. */
+/**
+ * The peer was reached but this one message did not get through (the stream
+ * was reset mid-message, the protocol has no handler yet, the receiver asked to
+ * try later): retried after the peer's backoff, counted against this message only.
+ */
+export class DeliveryFailedError extends DntError {
+  static override readonly code = 'DNT_DELIVERY_FAILED'
+  override readonly name = 'DeliveryFailedError'
+  /** A short machine-readable cause, e.g. `unsupported-protocol`, `reset`, `try-later`. */
+  readonly reason?: string
+
+  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
+    super(message, options)
+    if (options?.reason != null) this.reason = options.reason
+  }
+}
+
+/**
+ * The transport can never deliver this message as configured (the connection
+ * gater denies the dial, no transport can dial any known address): retrying
+ * cannot help, so the entry is not retried; it goes to the dead letters when
+ * its level keeps them, with this error as its `lastError`.
+ */
+export class UndeliverableError extends DntError {
+  static override readonly code = 'DNT_UNDELIVERABLE'
+  override readonly name = 'UndeliverableError'
+  /** A short machine-readable cause, e.g. `dial-denied`, `no-transport`. */
+  readonly reason?: string
+
+  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
+    super(message, options)
+    if (options?.reason != null) this.reason = options.reason
+  }
+}
+
+/**
+ * The receiving application refused the message for good (its handler refused
+ * it, or the sender is not authorized): the one failure a critical message is
+ * not retried after. It goes to the dead letters when its level keeps them.
+ */
 export class DeliveryRejectedError extends DntError {
   static override readonly code = 'DNT_DELIVERY_REJECTED'
   override readonly name = 'DeliveryRejectedError'

@@ -45,6 +45,7 @@ export {
 export { decodeEntry, encodeEntry } from './entry-codec.js'
 export {
   DecryptionError,
+  DeliveryFailedError,
   DeliveryRejectedError,
   DntError,
   DuplicateIdError,
@@ -58,7 +59,8 @@ export {
   StoreCorruptError,
   StoreKeyMismatchError,
   StoreLockedError,
-  StoreUnavailableError
+  StoreUnavailableError,
+  UndeliverableError
 } from './errors.js'
 export { type OutboxEventName, type OutboxEvents, TypedEventTarget } from './events.js'
 export { createId, idTime } from './id.js'

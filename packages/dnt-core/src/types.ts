@@ -20,8 +20,11 @@ export interface Message {
 
 /** Why an entry was moved to the dead-letter list. */
 export interface DeadLetter {
-  /** Out of retries, out of time (TTL), or refused by the receiver. */
-  reason: 'exhausted' | 'expired' | 'rejected'
+  /**
+   * Out of retries, out of time (TTL), refused by the receiving application, or
+   * impossible to deliver as configured (see `UndeliverableError`).
+   */
+  reason: 'exhausted' | 'expired' | 'rejected' | 'undeliverable'
   /** When it was dead-lettered (ms since the epoch). */
   at: number
 }
@@ -72,10 +75,16 @@ export interface DeliverOptions {
 /**
  * Moves one entry to its peer.
  *
- * `deliver` resolves when the peer has the message, throws
- * `PeerUnreachableError` when it should be retried later and
- * `DeliveryRejectedError` when it must never be retried. Any other error is
- * treated as retryable.
+ * `deliver` resolves when the peer has the message. What it throws decides
+ * what the outbox does next:
+ *
+ * - `PeerUnreachableError`: no connection; retried after the peer's backoff,
+ *   one attempt counted for every entry queued to the peer.
+ * - `DeliveryFailedError`: the peer was reached, this message did not get
+ *   through; retried after the peer's backoff, counted for this message only.
+ * - `DeliveryRejectedError`: the receiving application refused it; never retried.
+ * - `UndeliverableError`: cannot succeed as configured; never retried.
+ * - anything else: treated as `PeerUnreachableError`.
  */
 export interface Transport {
   deliver(entry: Entry, options: DeliverOptions): Promise<void>

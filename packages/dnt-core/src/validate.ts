@@ -74,10 +74,14 @@ export function validateEntry(entry: Entry, name = 'entry'): void {
   }
   if (entry.deadLetter !== undefined) {
     const { reason, at } = entry.deadLetter ?? {}
-    const known = reason === 'exhausted' || reason === 'expired' || reason === 'rejected'
+    const known =
+      reason === 'exhausted' ||
+      reason === 'expired' ||
+      reason === 'rejected' ||
+      reason === 'undeliverable'
     if (!known || typeof at !== 'number' || !Number.isFinite(at)) {
       throw new TypeError(
-        `${name}.deadLetter must be { reason: "exhausted" | "expired" | "rejected", at: number }`
+        `${name}.deadLetter must be { reason: "exhausted" | "expired" | "rejected" | "undeliverable", at: number }`
       )
     }
   }
