@@ -2,22 +2,30 @@ import type { Entry } from './types.js'
 
 /** What each event of an `Outbox` carries in `event.detail`. */
 export interface OutboxEvents {
-  /** An entry waits for a later attempt (durable when its level persists). */
+  /**
+   * An entry waits for a later attempt (durable when its level persists);
+   * `entry.nextAttemptAt` says when it is due.
+   */
   queued: { entry: Entry }
-  /** An entry reached its peer. */
+  /** An entry reached its peer; `attempts` (= `entry.attempts`) counts this successful one too. */
   delivered: { entry: Entry; attempts: number }
-  /** An attempt round to a peer failed; `queued` entries wait until `nextAttemptAt`. */
+  /** An attempt to a peer failed; its queued entries wait until `nextAttemptAt`. */
   'attempt-failed': {
     peer: string
     error: unknown
+    /** `peer`: the peer could not be reached (every queued entry charged); `message`: one message failed. */
+    scope: 'peer' | 'message'
     queued: number
     failures: number
     nextAttemptAt: number
   }
-  /** An entry ran out of retries or was refused by the receiver; it left the queue. */
+  /**
+   * An entry left the queue for good: out of retries, refused by the receiving
+   * application, or impossible to deliver as configured.
+   */
   abandoned: {
     entry: Entry
-    reason: 'exhausted' | 'rejected'
+    reason: 'exhausted' | 'rejected' | 'undeliverable'
     error?: unknown
     deadLetter: boolean
   }
@@ -29,42 +37,14 @@ export interface OutboxEvents {
   purged: { entries: Entry[] }
   /** Nothing is queued any more. */
   drained: Record<string, never>
-  /** A store write failed; persisted sends are refused until a write succeeds again. */
+  /**
+   * A store write failed (`recovered: false`; persisted sends are refused and
+   * the write is retried until it lands), or a write landed again (`recovered: true`).
+   */
   'store-error': { error: unknown; recovered: boolean }
 }
 
 export type OutboxEventName = keyof OutboxEvents
 
-/** `EventTarget` with typed `addEventListener` and cheap "does anyone listen" checks. */
-// biome-ignore lint/suspicious/noExplicitAny: any event map shape is accepted
-export class TypedEventTarget<Events extends { [K in keyof Events]: any }> extends EventTarget {
-  private readonly counts = new Map<string, number>()
-
-  override addEventListener<K extends keyof Events & string>(
-    type: K,
-    listener: ((event: CustomEvent<Events[K]>) => void) | EventListenerObject | null,
-    options?: boolean | AddEventListenerOptions
-  ): void {
-    if (listener != null) this.counts.set(type, (this.counts.get(type) ?? 0) + 1)
-    super.addEventListener(type, listener as EventListener, options)
-  }
-
-  override removeEventListener<K extends keyof Events & string>(
-    type: K,
-    listener: ((event: CustomEvent<Events[K]>) => void) | EventListenerObject | null,
-    options?: boolean | EventListenerOptions
-  ): void {
-    if (listener != null) this.counts.set(type, Math.max(0, (this.counts.get(type) ?? 0) - 1))
-    super.removeEventListener(type, listener as EventListener, options)
-  }
-
-  listens(type: keyof Events & string): boolean {
-    return (this.counts.get(type) ?? 0) > 0
-  }
-
-  /** Dispatches when someone listens; `detail` is only built then. */
-  emit<K extends keyof Events & string>(type: K, detail: () => Events[K]): void {
-    if (!this.listens(type)) return
-    this.dispatchEvent(new CustomEvent(type, { detail: detail() }))
-  }
-}
+/** `OutboxEvents` as the `CustomEvent`s an `Outbox` dispatches. */
+export type OutboxEventMap = { [K in OutboxEventName]: CustomEvent<OutboxEvents[K]> }

@@ -29,7 +29,7 @@ export {
   type FixedBackoff
 } from './backoff.js'
 export { ByteReader, ByteWriter, concatBytes, utf8 } from './bytes.js'
-export { type Clock, systemClock, type TimerHandle } from './clock.js'
+export { type Clock, systemClock, type TimerHandle, type TimerOptions } from './clock.js'
 export {
   deriveKeyBytes,
   deriveStoreKey,
@@ -62,7 +62,7 @@ export {
   StoreUnavailableError,
   UndeliverableError
 } from './errors.js'
-export { type OutboxEventName, type OutboxEvents, TypedEventTarget } from './events.js'
+export type { OutboxEventMap, OutboxEventName, OutboxEvents } from './events.js'
 export { createId, idTime } from './id.js'
 export { ed25519FromSeed, encodePrivateKey, parsePrivateKey } from './keys.js'
 export { defaultLogger, type Logger, type LoggerFactory } from './logger.js'
@@ -78,6 +78,7 @@ export {
   ocDiscoveryPreset,
   type Policy,
   type PolicyInit,
+  validateLevel,
   validatePolicy
 } from './policy.js'
 export type { OutboxStats, Tally } from './stats.js'
@@ -88,6 +89,9 @@ export type {
   Message,
   Meta,
   MetaValue,
+  MultiaddrLike,
+  OutgoingMessage,
+  PeerIdLike,
   Store,
   StoreBatch,
   Transport

@@ -28,10 +28,11 @@ class MemoryStore implements Store {
     const { put, delete: remove } = validateBatch(batch)
     // validated first, so the batch applies whole or not at all
     const encoded = put.map(encodeEntry)
+    // deletes first: an id both deleted and put in one batch moves to the end
+    for (const id of remove) this.entries.delete(id)
     put.forEach((entry, index) => {
       this.entries.set(entry.id, encoded[index] as Uint8Array)
     })
-    for (const id of remove) this.entries.delete(id)
   }
 
   async close(): Promise<void> {

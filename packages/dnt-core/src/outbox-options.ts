@@ -17,6 +17,12 @@ export interface OutboxLimits {
   maxBytesPerPeer?: number
   /** Largest payload accepted by `send()` (default 4 MiB, the receiver's default too). */
   maxPayloadBytes?: number
+  /**
+   * Delivered ids remembered (with a fingerprint of their message) so that
+   * sending one again answers `delivered` instead of delivering it twice
+   * (default 10,000; 0 remembers none). Memory only.
+   */
+  rememberDelivered?: number
 }
 
 export interface OutboxInit {
@@ -39,7 +45,10 @@ export interface OutboxInit {
   perPeerConcurrency?: number
   /** Milliseconds one delivery may take before it is aborted and counted as failed (default 30 s). */
   attemptTimeout?: number
-  /** Milliseconds `stop()` waits for in-flight deliveries before aborting them (default 5 s). */
+  /**
+   * Milliseconds `stop()` waits for in-flight deliveries before aborting them,
+   * and again for pending store writes before giving up on them (default 5 s each).
+   */
   stopTimeout?: number
   limits?: OutboxLimits
   /**
@@ -55,9 +64,7 @@ export const DEFAULT_PER_PEER_CONCURRENCY = 1
 export const DEFAULT_ATTEMPT_TIMEOUT = 30_000
 export const DEFAULT_STOP_TIMEOUT = 5_000
 export const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
-/** First wait before a failed store is probed again, doubled up to `STORE_RETRY_MAX`. */
-export const STORE_RETRY_INITIAL = 1_000
-export const STORE_RETRY_MAX = 30_000
+export const DEFAULT_REMEMBER_DELIVERED = 10_000
 
 export interface ResolvedOutboxInit {
   transport: Transport
@@ -72,6 +79,38 @@ export interface ResolvedOutboxInit {
   stopTimeout: number
   limits: Required<OutboxLimits>
   paused: boolean
+}
+
+const INIT_FIELDS = new Set([
+  'transport',
+  'store',
+  'policy',
+  'clock',
+  'random',
+  'logger',
+  'concurrency',
+  'perPeerConcurrency',
+  'attemptTimeout',
+  'stopTimeout',
+  'limits',
+  'paused'
+])
+const LIMIT_FIELDS = new Set([
+  'maxEntries',
+  'maxBytes',
+  'maxEntriesPerPeer',
+  'maxBytesPerPeer',
+  'maxPayloadBytes',
+  'rememberDelivered'
+])
+
+/** Throws `TypeError` naming the first key of `value` that is not in `known`. */
+export function rejectUnknownOptions(value: object, known: Set<string>, where: string): void {
+  for (const name of Object.keys(value)) {
+    if (!known.has(name) && (value as Record<string, unknown>)[name] !== undefined) {
+      throw new TypeError(`${where}: unknown option "${name}"`)
+    }
+  }
 }
 
 function positive(
@@ -93,6 +132,7 @@ function positive(
 export function resolveOutboxInit(init: OutboxInit): ResolvedOutboxInit {
   if (init == null || typeof init !== 'object')
     throw new TypeError('Outbox options must be an object')
+  rejectUnknownOptions(init, INIT_FIELDS, 'Outbox options')
   const transport = init.transport
   if (transport == null || typeof transport.deliver !== 'function') {
     throw new TypeError('transport must have a deliver(entry, options) method')
@@ -105,6 +145,11 @@ export function resolveOutboxInit(init: OutboxInit): ResolvedOutboxInit {
   const policy = init.policy ?? defaultPreset()
   validatePolicy(policy)
   const limits = init.limits ?? {}
+  rejectUnknownOptions(limits, LIMIT_FIELDS, 'Outbox options.limits')
+  const remember = limits.rememberDelivered ?? DEFAULT_REMEMBER_DELIVERED
+  if (!Number.isInteger(remember) || remember < 0) {
+    throw new TypeError('limits.rememberDelivered must be an integer >= 0')
+  }
   return {
     transport,
     store,
@@ -131,7 +176,8 @@ export function resolveOutboxInit(init: OutboxInit): ResolvedOutboxInit {
         limits.maxPayloadBytes,
         DEFAULT_MAX_PAYLOAD_BYTES,
         'limits.maxPayloadBytes'
-      )
+      ),
+      rememberDelivered: remember
     }
   }
 }

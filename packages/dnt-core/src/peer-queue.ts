@@ -10,12 +10,16 @@ export class PeerQueue implements HeapItem {
   size = 0
   bytes = 0
   inFlight = 0
-  /** Consecutive failed attempt rounds; drives the backoff. */
+  /** Consecutive failed attempts since the last delivery; drives the backoff. */
   failures = 0
-  /** No attempt before this time (ms); 0 when not backing off. */
+  /** No attempt before this monotonic time (ms); 0 when not backing off. */
   retryAt = 0
-  /** Earliest TTL expiry of the entries queued here. */
+  /** Earliest monotonic TTL expiry of the entries queued here. */
   nextExpiry = Infinity
+  /** The early attempt a reconnect allows per backoff window has been made. */
+  earlyUsed = false
+  /** The next attempt is an early one (the peer became reachable during its backoff). */
+  earlyPending = false
   /** A delivery succeeded since the last failure, so pipelining is allowed. */
   proven = false
   /** Incremented when an attempt round fails; attempts of older rounds are not counted twice. */
@@ -60,12 +64,18 @@ export class PeerQueue implements HeapItem {
     }
   }
 
-  /** The first entries that are neither done nor in flight, at most `limit` of them. */
+  /**
+   * The first entries that are neither done nor in flight, at most `limit` of
+   * them, stopping at one that is held (its first write is not durable yet):
+   * nothing overtakes it.
+   */
   takeNext(limit: number): PendingEntry[] {
     const taken: PendingEntry[] = []
     for (let index = this.head; index < this.items.length && taken.length < limit; index++) {
       const entry = this.items[index] as PendingEntry
-      if (!entry.done && !entry.inFlight) taken.push(entry)
+      if (entry.done || entry.inFlight) continue
+      if (entry.held) break
+      taken.push(entry)
     }
     return taken
   }

@@ -1,8 +1,11 @@
 import type { DeadLetter, Entry, Message, Meta } from './types.js'
 
+/** What a `send()` call hears about its entry. */
+export type SendStatus = 'delivered' | 'queued' | 'abandoned'
+
 /** How a `send()` call learns what became of its entry. */
 export interface SendWaiter {
-  resolve(status: 'delivered' | 'queued' | 'abandoned'): void
+  resolve(status: SendStatus): void
   reject(error: unknown): void
 }
 
@@ -11,12 +14,15 @@ interface Rare {
   addrs?: string[]
   meta?: Meta
   deadLetter?: DeadLetter
+  /** Monotonic time at which its TTL runs out (only for levels with a finite TTL). */
+  expiresAt?: number
 }
 
 const STORED = 1
 const IN_FLIGHT = 2
 const DONE = 4
 const ACCEPTED = 8
+const HELD = 16
 
 /**
  * An entry as the outbox holds it: the public fields plus bookkeeping, in one
@@ -68,7 +74,7 @@ export class PendingEntry implements Entry {
   private setRare<K extends keyof Rare>(key: K, value: Rare[K]): void {
     if (value === undefined && this.rare === undefined) return
     // assigned, never deleted, so the side object keeps a fast shape
-    this.rare ??= { addrs: undefined, meta: undefined, deadLetter: undefined }
+    this.rare ??= { addrs: undefined, meta: undefined, deadLetter: undefined, expiresAt: undefined }
     this.rare[key] = value
   }
 
@@ -96,11 +102,20 @@ export class PendingEntry implements Entry {
     this.setRare('deadLetter', value)
   }
 
+  /** Monotonic expiry time, `Infinity` when its level has no TTL. */
+  get expiresAt(): number {
+    return this.rare?.expiresAt ?? Infinity
+  }
+
+  set expiresAt(value: number) {
+    this.setRare('expiresAt', value === Infinity ? undefined : value)
+  }
+
   private flag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit
   }
 
-  /** A put of this entry reached the store (so removing it needs a delete). */
+  /** A put of this entry may have reached the store (so removing it needs a delete). */
   get stored(): boolean {
     return (this.flags & STORED) !== 0
   }
@@ -136,6 +151,49 @@ export class PendingEntry implements Entry {
     this.flag(ACCEPTED, value)
   }
 
+  /**
+   * Its first write is not durable yet: it is not attempted (and the entries
+   * behind it wait) until it is, so nobody hears "delivered" for a message
+   * whose sender may still be told the store failed.
+   */
+  get held(): boolean {
+    return (this.flags & HELD) !== 0
+  }
+
+  set held(value: boolean) {
+    this.flag(HELD, value)
+  }
+
+  /** Same message: same peer, protocol and payload bytes. */
+  sameMessage(peer: string, protocol: string, payload: Uint8Array): boolean {
+    if (peer !== this.peer || protocol !== this.protocol) return false
+    const mine = this.payload
+    if (mine.byteLength !== payload.byteLength) return false
+    for (let index = 0; index < mine.byteLength; index++) {
+      if (mine[index] !== payload[index]) return false
+    }
+    return true
+  }
+
+  /** Adds a waiter; a resent id waits for the same outcome as the first `send()`. */
+  addWaiter(waiter: SendWaiter): void {
+    const first = this.waiter
+    if (first === undefined) {
+      this.waiter = waiter
+      return
+    }
+    this.waiter = {
+      resolve(status) {
+        first.resolve(status)
+        waiter.resolve(status)
+      },
+      reject(error) {
+        first.reject(error)
+        waiter.reject(error)
+      }
+    }
+  }
+
   /** A plain `Entry` with the current values (payload shared, not copied). */
   toEntry(): Entry {
     const entry: Entry = {
@@ -156,7 +214,7 @@ export class PendingEntry implements Entry {
     return entry
   }
 
-  settle(status: 'delivered' | 'queued' | 'abandoned'): void {
+  settle(status: SendStatus): void {
     const waiter = this.waiter
     this.waiter = undefined
     waiter?.resolve(status)

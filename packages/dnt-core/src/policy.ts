@@ -75,9 +75,16 @@ export function defaultPreset(init: { protocols?: Record<string, string> } = {})
 
 /**
  * The Go original (oc-discovery `dnt_cache.go`), reproduced: `critical`
- * retried forever and persisted, `moderate` retried 3 times in memory then
- * abandoned, a fixed 15 s interval, no reaction to reconnects, and protocols
- * that are not listed (pubsub, search) never cached.
+ * retried forever and persisted, `moderate` tried once plus 3 retries in memory
+ * then abandoned, a fixed 15 s interval, no reaction to reconnects, and
+ * protocols that are not listed (pubsub, search) never cached.
+ *
+ * The Go original retries a critical message whatever the error. Here too:
+ * an unreachable peer, a reset stream or a protocol the receiver has not
+ * registered yet are retried forever. Only what retrying can never fix (the
+ * receiving application refused the message, or the dial is denied as
+ * configured) ends the retries, and then the message is kept as a dead letter
+ * (`dnt dead` lists it, `requeue` sends it again), never dropped.
  */
 export function ocDiscoveryPreset(init: { critical?: string[]; moderate?: string[] } = {}): Policy {
   const backoff: Backoff = { type: 'fixed', interval: 15 * SECOND }
@@ -91,7 +98,7 @@ export function ocDiscoveryPreset(init: { critical?: string[]; moderate?: string
         maxRetries: Infinity,
         ttl: Infinity,
         backoff,
-        onExhausted: 'drop'
+        onExhausted: 'dead-letter'
       },
       moderate: { persist: false, maxRetries: 3, ttl: Infinity, backoff, onExhausted: 'drop' }
     },
@@ -117,6 +124,8 @@ const LEVEL_DEFAULTS: Level = {
  * `Infinity` in `maxRetries` and `ttl`.
  */
 export function definePolicy(init: PolicyInit = {}, base: Policy = defaultPreset()): Policy {
+  if (init == null || typeof init !== 'object') throw new TypeError('policy must be an object')
+  rejectUnknown(init, POLICY_FIELDS, 'policy')
   const levels: Record<string, Level> = { ...base.levels }
   for (const [name, partial] of Object.entries(init.levels ?? {})) {
     const merged = { ...(levels[name] ?? LEVEL_DEFAULTS), ...withInfinity(partial) }
@@ -139,29 +148,47 @@ function withInfinity(partial: Partial<Level>): Partial<Level> {
   return result
 }
 
+const POLICY_FIELDS = new Set(['levels', 'protocols', 'fallback', 'flushOnReachable'])
+const LEVEL_FIELDS = new Set(['persist', 'maxRetries', 'ttl', 'backoff', 'onExhausted'])
+
+function rejectUnknown(value: object, known: Set<string>, where: string): void {
+  for (const name of Object.keys(value)) {
+    if (!known.has(name)) {
+      throw new TypeError(
+        `${where}.${name} is not an option (known: ${Array.from(known).join(', ')})`
+      )
+    }
+  }
+}
+
+/** Throws `TypeError` naming the level and field of `level` that is wrong. */
+export function validateLevel(level: Level, where: string): void {
+  if (level == null || typeof level !== 'object') throw new TypeError(`${where} must be an object`)
+  rejectUnknown(level, LEVEL_FIELDS, where)
+  if (typeof level.persist !== 'boolean') throw new TypeError(`${where}.persist must be a boolean`)
+  if (!isCount(level.maxRetries)) {
+    throw new TypeError(`${where}.maxRetries must be an integer >= 0 or Infinity`)
+  }
+  if (typeof level.ttl !== 'number' || Number.isNaN(level.ttl) || level.ttl <= 0) {
+    throw new TypeError(`${where}.ttl must be a number of milliseconds > 0 or Infinity`)
+  }
+  if (level.onExhausted !== 'drop' && level.onExhausted !== 'dead-letter') {
+    throw new TypeError(`${where}.onExhausted must be "drop" or "dead-letter"`)
+  }
+  validateBackoff(level.backoff, where)
+}
+
 /** Throws `TypeError` naming the first field of `policy` that is wrong. */
 export function validatePolicy(policy: Policy): void {
   if (policy == null || typeof policy !== 'object') throw new TypeError('policy must be an object')
+  rejectUnknown(policy, POLICY_FIELDS, 'policy')
   if (policy.levels == null || typeof policy.levels !== 'object') {
     throw new TypeError('policy.levels must be an object')
   }
   for (const [name, level] of Object.entries(policy.levels)) {
     const where = `policy.levels.${name}`
     if (name === NONE) throw new TypeError(`${where}: "none" is reserved and cannot be defined`)
-    if (level == null || typeof level !== 'object')
-      throw new TypeError(`${where} must be an object`)
-    if (typeof level.persist !== 'boolean')
-      throw new TypeError(`${where}.persist must be a boolean`)
-    if (!isCount(level.maxRetries)) {
-      throw new TypeError(`${where}.maxRetries must be an integer >= 0 or Infinity`)
-    }
-    if (typeof level.ttl !== 'number' || Number.isNaN(level.ttl) || level.ttl <= 0) {
-      throw new TypeError(`${where}.ttl must be a number of milliseconds > 0 or Infinity`)
-    }
-    if (level.onExhausted !== 'drop' && level.onExhausted !== 'dead-letter') {
-      throw new TypeError(`${where}.onExhausted must be "drop" or "dead-letter"`)
-    }
-    validateBackoff(level.backoff, where)
+    validateLevel(level, where)
   }
   const known = (name: string): boolean => name === NONE || Object.hasOwn(policy.levels, name)
   for (const [protocol, name] of Object.entries(policy.protocols ?? {})) {

@@ -30,6 +30,8 @@ export interface OutboxStats {
   }
   /** False while the store is failing and persisted sends are refused. */
   storeHealthy: boolean
+  /** Store changes (puts and deletes) not yet durable, the one being written included. */
+  pendingWrites: number
 }
 
 /** Running totals by key, kept up to date on every change (no scan at `stats()` time). */

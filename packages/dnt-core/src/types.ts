@@ -18,6 +18,22 @@ export interface Message {
   id?: string
 }
 
+/** A libp2p `PeerId`, or anything whose `toString()` gives a peer id. */
+export interface PeerIdLike {
+  toString(): string
+}
+
+/** A libp2p `Multiaddr`, or anything whose `toString()` gives a multiaddr. */
+export interface MultiaddrLike {
+  toString(): string
+}
+
+/** What `Outbox.send()` takes: a `Message` whose peer and addresses may also be libp2p objects. */
+export interface OutgoingMessage extends Omit<Message, 'peer' | 'addrs'> {
+  peer: string | PeerIdLike
+  addrs?: Array<string | MultiaddrLike>
+}
+
 /** Why an entry was moved to the dead-letter list. */
 export interface DeadLetter {
   /**
@@ -34,7 +50,10 @@ export interface Entry extends Message {
   id: string
   /** Name of the policy level it was sent under. */
   level: string
-  /** Failed delivery attempts so far, the first one included. */
+  /**
+   * Delivery attempts made so far. For a queued or dead-lettered entry every
+   * one of them failed; in the `delivered` event it counts the successful one too.
+   */
   attempts: number
   /** When it was accepted (ms since the epoch). */
   createdAt: number
@@ -57,8 +76,11 @@ export interface StoreBatch {
  *
  * - `open()` returns everything that survived, in the order entries were first
  *   put (the outbox relies on it for FIFO per peer after a restart).
- * - `apply()` is atomic and durable once it resolves. Putting an existing id
- *   replaces the entry and keeps its position; deleting an unknown id is a no-op.
+ * - `apply()` is atomic and durable once it resolves. Deletes apply before
+ *   puts. Putting an existing id replaces the entry and keeps its position; an
+ *   id both deleted and put in one batch is replaced and moves to the end (the
+ *   outbox does this for a requeued dead letter and for a new message under an
+ *   id that left); deleting an unknown id is a no-op.
  * - `close()` releases files and locks; `open()` may be called again afterwards.
  */
 export interface Store {

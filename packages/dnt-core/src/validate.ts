@@ -1,7 +1,28 @@
 import type { Entry, Message } from './types.js'
 
-/** Longest caller-chosen id (receivers refuse longer ones, which bound their dedupe memory). */
-export const MAX_ID_LENGTH = 256
+/**
+ * Longest caller-chosen id, in UTF-8 bytes (receivers refuse longer ones,
+ * which bounds their dedupe memory); the same rule everywhere.
+ */
+export const MAX_ID_BYTES = 256
+
+/** Length of `text` in UTF-8 bytes, without encoding it. */
+export function utf8Length(text: string): number {
+  let length = 0
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (code < 0x80) length += 1
+    else if (code < 0x800) length += 2
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
+      const next = text.charCodeAt(index + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length += 4
+        index++
+      } else length += 3
+    } else length += 3
+  }
+  return length
+}
 
 function nonEmptyString(value: unknown, name: string): void {
   if (typeof value !== 'string' || value.length === 0) {
@@ -29,9 +50,10 @@ export function validateMessage(message: Message, name = 'message'): void {
   }
   if (message.id !== undefined) {
     nonEmptyString(message.id, `${name}.id`)
-    if (message.id.length > MAX_ID_LENGTH) {
+    const bytes = utf8Length(message.id)
+    if (bytes > MAX_ID_BYTES) {
       throw new TypeError(
-        `${name}.id is ${message.id.length} characters; at most ${MAX_ID_LENGTH} are allowed`
+        `${name}.id is ${bytes} bytes in UTF-8; at most ${MAX_ID_BYTES} are allowed`
       )
     }
   }

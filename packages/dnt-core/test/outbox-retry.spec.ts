@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { definePolicy, ocDiscoveryPreset } from '../src/index.js'
+import { definePolicy, ocDiscoveryPreset, PeerUnreachableError } from '../src/index.js'
 import { bytes, PEER_A, PEER_B, record, startOutbox } from './helpers.js'
 
 const fixed = (interval: number) => ({ type: 'fixed' as const, interval })
@@ -60,11 +60,19 @@ describe('retries (semantics 3, 4, 5 and 8)', () => {
   })
 
   it('protocols missing from the oc-discovery preset are never cached', async () => {
-    const { outbox } = await startOutbox({ policy: ocDiscoveryPreset({ critical: ['/create'] }) })
+    const { outbox, transport, store } = await startOutbox({
+      policy: ocDiscoveryPreset({ critical: ['/create'] })
+    })
     await expect(
       outbox.send({ peer: PEER_A, protocol: '/search', payload: bytes('s') })
-    ).rejects.toThrow()
+    ).rejects.toSatisfy(
+      (error) =>
+        PeerUnreachableError.isInstance(error) &&
+        (error as Error).message === `dial to ${PEER_A} refused`
+    )
+    expect(transport.attemptsTo(PEER_A)).toBe(1)
     expect(outbox.size).toBe(0)
+    expect(store.batches).toEqual([])
   })
 
   it('exhausted entries go to the dead-letter list when the level says so, and can be requeued', async () => {

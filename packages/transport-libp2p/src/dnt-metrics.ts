@@ -1,4 +1,4 @@
-import type { Outbox } from '@dntkit/core'
+import type { Outbox, OutboxEvents } from '@dntkit/core'
 import type { Metrics } from '@libp2p/interface'
 
 /** Seconds; reaction latency is usually milliseconds, backoff-bound waits are minutes. */
@@ -10,7 +10,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15
  *
  * - `dntkit_queue_depth{level}`: entries waiting after a failed attempt, by level
  * - `dntkit_deliveries_total`, `dntkit_failed_attempts_total`
- * - `dntkit_abandoned_total{reason}`: `exhausted`, `rejected`, `expired`
+ * - `dntkit_abandoned_total{reason}`: `exhausted`, `rejected`, `undeliverable`, `expired`
  * - `dntkit_reaction_latency_seconds`: from a peer with waiting entries being
  *   reported reachable to its first delivery after that
  */
@@ -65,7 +65,7 @@ export class DntMetrics {
       this.failures.increment()
       this.reachableAt.delete(event.detail.peer)
     }
-    const onAbandoned = (event: CustomEvent<{ reason: 'exhausted' | 'rejected' }>): void => {
+    const onAbandoned = (event: CustomEvent<OutboxEvents['abandoned']>): void => {
       this.abandoned.increment({ [event.detail.reason]: 1 })
     }
     const onExpired = (): void => {

@@ -98,6 +98,17 @@ export function storeSuite(name: string, options: StoreSuiteOptions): void {
       expect(reopened.entries).toEqual([b, c])
     })
 
+    it('an id both deleted and put in one batch is replaced and moves to the end', async () => {
+      const { store } = await start()
+      const [a, b, c] = [testEntry(), testEntry(), testEntry()]
+      await store.apply({ put: [a, b, c] })
+      const requeued = { ...a, attempts: 0, deadLetter: undefined }
+      delete requeued.deadLetter
+      await store.apply({ delete: [a.id], put: [requeued] })
+      const reopened = await restart(store)
+      expect(reopened.entries).toEqual([b, c, requeued])
+    })
+
     it('rejects an invalid batch with TypeError and applies none of it', async () => {
       const { store } = await start()
       const good = testEntry()

@@ -1,0 +1,108 @@
+import { DuplicateIdError, MessageTooLargeError, StoreUnavailableError } from './errors.js'
+import { createId } from './id.js'
+import type { OutboxContext } from './outbox-context.js'
+import type { PeerQueue } from './peer-queue.js'
+import { PendingEntry, type SendStatus } from './pending-entry.js'
+import { messageFingerprint } from './recent-deliveries.js'
+import type { Message, OutgoingMessage } from './types.js'
+import { validateMessage } from './validate.js'
+
+/** A string as is; a libp2p object (PeerId, Multiaddr) as its `toString()`. */
+function asString(value: unknown, name: string): unknown {
+  if (typeof value === 'string' || value == null || typeof value !== 'object') return value
+  const text = String(value)
+  if (text.startsWith('[object ')) {
+    throw new TypeError(`${name} must be a string, a PeerId or a Multiaddr`)
+  }
+  return text
+}
+
+/** The message with its peer and addresses as strings, validated (`TypeError` naming the field). */
+export function normalizeMessage(message: OutgoingMessage): Message {
+  if (message == null || typeof message !== 'object')
+    throw new TypeError('message must be an object')
+  const normalized = { ...message } as Message
+  normalized.peer = asString(message.peer, 'message.peer') as string
+  if (Array.isArray(message.addrs)) {
+    normalized.addrs = message.addrs.map(
+      (addr, index) => asString(addr, `message.addrs[${index}]`) as string
+    )
+  }
+  validateMessage(normalized)
+  return normalized
+}
+
+/** What a resent id is answered: the earlier result, or a wait for the same outcome. */
+export type EarlierResult = SendStatus | Promise<SendStatus>
+
+/**
+ * One id means one message. An id that is queued, in flight, dead-lettered or
+ * recently delivered, sent again with the same peer, protocol and payload, is
+ * answered as the first send was (`queued`, the outcome the first send still
+ * waits for, `abandoned`, `delivered`); with anything else it throws
+ * `DuplicateIdError`. Returns `undefined` for an id the outbox does not know.
+ */
+export function earlierSend(context: OutboxContext, message: Message): EarlierResult | undefined {
+  const id = message.id
+  if (id === undefined) return undefined
+  const { index } = context
+  const duplicate = (where: string): never => {
+    throw new DuplicateIdError(
+      `message id "${id}" is ${where} with another peer, protocol or payload; an id names one message`
+    )
+  }
+  const queued = index.byId.get(id)
+  if (queued !== undefined) {
+    if (!queued.sameMessage(message.peer, message.protocol, message.payload)) {
+      duplicate('already queued')
+    }
+    if (queued.accepted && !queued.held) return 'queued'
+    return new Promise<SendStatus>((resolve, reject) => queued.addWaiter({ resolve, reject }))
+  }
+  const dead = index.dead.get(id)
+  if (dead !== undefined) {
+    if (!dead.sameMessage(message.peer, message.protocol, message.payload)) {
+      duplicate('a dead letter')
+    }
+    return 'abandoned'
+  }
+  const delivered = index.delivered.get(id)
+  if (delivered !== undefined) {
+    const fingerprint = messageFingerprint(message.peer, message.protocol, message.payload)
+    if (fingerprint !== delivered) duplicate('already delivered')
+    return 'delivered'
+  }
+  return undefined
+}
+
+/**
+ * Checks that a new entry of `levelName` fits (payload size, store health,
+ * capacity), then makes it and puts it at the end of its peer's queue.
+ */
+export function admit(
+  context: OutboxContext,
+  message: Message,
+  levelName: string,
+  storeHealthy: boolean
+): { entry: PendingEntry; queue: PeerQueue } {
+  const { index, options, rules, scheduler } = context
+  const bytes = message.payload.byteLength
+  const { maxPayloadBytes } = options.limits
+  if (bytes > maxPayloadBytes) {
+    throw new MessageTooLargeError(
+      `payload of ${bytes} bytes to ${message.peer} exceeds the maximum of ${maxPayloadBytes} bytes`
+    )
+  }
+  if (rules.level(levelName).persist && !storeHealthy) {
+    throw new StoreUnavailableError(
+      'the store is failing; persisted messages are refused until it recovers'
+    )
+  }
+  index.checkCapacity(message.peer, bytes)
+  const wallNow = options.clock.now()
+  const entry = new PendingEntry(message, message.id ?? createId(wallNow), levelName, wallNow)
+  entry.expiresAt = rules.expiresAt(entry, scheduler.now(), wallNow)
+  const queue = index.queueFor(message.peer)
+  index.track(queue, entry)
+  return { entry, queue }
+}

@@ -1,0 +1,261 @@
+import type { Entry } from '../../src/index.js'
+import type { Call, Incarnation, LevelName, World } from './world.js'
+import { LEVELS } from './world.js'
+
+/** Where one message stands, as the model understands it from the API's answers. */
+export type Status =
+  | 'sending' // send() not settled: not yet accepted, nothing promised
+  | 'queued' // accepted: durable when its level persists
+  | 'dead' // a dead letter
+  | 'delivered'
+  | 'gone' // abandoned without dead letter, purged, refused on its first attempt, lost with memory
+  | 'maybe' // send() failed on the store or on stop: it may still turn up once, never required
+
+export interface ModelMessage {
+  id: string
+  peer: string
+  level: LevelName
+  payload: string
+  status: Status
+  /** Incarnation the current send of this id was made in, and the one it was delivered in. */
+  sentIn: number
+  deliveredIn: number | undefined
+  /** Attempts the world saw for the current send. */
+  calls: number
+  requeued: boolean
+  /** Requeued, and the requeue's write is not durable yet (the entry is held). */
+  requeuing: boolean
+  /** Some state of it reached the store for sure (its send answered queued, or it was restored). */
+  durable: boolean
+  /** Index of the first world call that can belong to its current send. */
+  firstCall: number
+  /** The world delivered its current send (the outbox may not know yet). */
+  arrived?: boolean
+  /** Why it is `gone`: a purge may race an attempt in flight; an abandonment may not. */
+  goneBy?: 'purge' | 'abandoned' | 'other'
+  /** An older record of it came back from the store after an unclean stop (a purge or delivery not yet written). */
+  resurrected?: boolean
+}
+
+/**
+ * The plain model: every message's status, each peer's FIFO order of live
+ * messages, and the rules it checks the real outbox against. Violations are
+ * collected (event listeners must not throw) and raised after each step.
+ */
+export class Model {
+  readonly messages = new Map<string, ModelMessage>()
+  readonly order = new Map<string, string[]>()
+  readonly violations: string[] = []
+  /** Delivered ids the store may still hold (a crash or a given-up stop): one more delivery is allowed. */
+  readonly mayRedeliver = new Set<string>()
+  incarnation = 0
+  sequence = 0
+
+  violation(text: string): void {
+    this.violations.push(text)
+  }
+
+  raise(): void {
+    if (this.violations.length > 0)
+      throw new Error(`model violated:\n${this.violations.join('\n')}`)
+  }
+
+  isLive(message: ModelMessage): boolean {
+    return message.status === 'sending' || message.status === 'queued'
+  }
+
+  enqueue(message: ModelMessage): void {
+    this.dequeue(message.id, message.peer)
+    const list = this.order.get(message.peer) ?? []
+    list.push(message.id)
+    this.order.set(message.peer, list)
+  }
+
+  dequeue(id: string, peer: string): void {
+    const list = this.order.get(peer)
+    const index = list?.indexOf(id) ?? -1
+    if (list !== undefined && index >= 0) list.splice(index, 1)
+  }
+
+  settle(message: ModelMessage, status: Status, goneBy: ModelMessage['goneBy'] = 'other'): void {
+    message.status = status
+    message.goneBy = status === 'gone' ? goneBy : undefined
+    if (!this.isLive(message)) this.dequeue(message.id, message.peer)
+  }
+
+  /** The world delivered `call`: nothing ahead of it in its peer's queue may still be waiting. */
+  arrived(call: Call, fifo: boolean): void {
+    const message = this.messages.get(call.id)
+    // an attempt of an earlier message under this id (purged while in flight) is not this one's
+    if (message === undefined || call.index < message.firstCall) return
+    if (message.status === 'dead') this.violation(`${call.id} delivered while a dead letter`)
+    if (message.status === 'gone' && message.goneBy === 'abandoned') {
+      this.violation(`${call.id} delivered after the outbox abandoned it`)
+    }
+    if (message.status === 'delivered') {
+      if (!this.mayRedeliver.delete(call.id)) this.violation(`${call.id} delivered twice`)
+      return
+    }
+    message.arrived = true
+    if (!fifo) return
+    const list = this.order.get(call.peer) ?? []
+    for (const ahead of list.slice(0, Math.max(0, list.indexOf(call.id)))) {
+      const before = this.messages.get(ahead)
+      if (before !== undefined && this.isLive(before)) {
+        this.violation(
+          `FIFO: ${call.id} delivered to ${call.peer} before ${ahead} (${before.status})`
+        )
+      }
+    }
+  }
+
+  /**
+   * A retry budget is kept: attempts never exceed first try + retries, counted
+   * from the attempts the store durably held at the last restart.
+   */
+  counted(call: Call): void {
+    const message = this.messages.get(call.id)
+    if (message === undefined || message.status === 'delivered' || call.index < message.firstCall)
+      return
+    message.calls++
+    const { maxRetries } = LEVELS[message.level]
+    if (message.calls > maxRetries + 1) {
+      this.violation(`${call.id} (${message.level}) attempted ${message.calls} times`)
+    }
+  }
+
+  /** Memory: queued entries are exactly the live messages, in the model's order per peer. */
+  checkMemory(incarnation: Incarnation): void {
+    const { outbox } = incarnation
+    const byPeer = new Map<string, string[]>()
+    for (const entry of outbox.entries()) {
+      const list = byPeer.get(entry.peer) ?? []
+      list.push(entry.id)
+      byPeer.set(entry.peer, list)
+      const message = this.messages.get(entry.id)
+      if (message === undefined || !this.isLive(message)) {
+        this.violation(
+          `outbox holds ${entry.id}, which the model has ${message?.status ?? 'never seen'}`
+        )
+      }
+    }
+    for (const message of this.messages.values()) {
+      if (this.isLive(message) && !byPeer.get(message.peer)?.includes(message.id)) {
+        this.violation(`${message.id} is ${message.status} but the outbox does not hold it`)
+      }
+    }
+    for (const [peer, ids] of byPeer) {
+      const expected = (this.order.get(peer) ?? []).filter((id) => ids.includes(id))
+      if (expected.join() !== ids.join()) {
+        this.violation(`order of ${peer}: outbox ${ids.join()} model ${expected.join()}`)
+      }
+    }
+    const dead = new Set(outbox.deadLetters().map((entry) => entry.id))
+    for (const message of this.messages.values()) {
+      if ((message.status === 'dead') !== dead.has(message.id)) {
+        this.violation(
+          `${message.id}: model ${message.status}, dead letter in outbox: ${dead.has(message.id)}`
+        )
+      }
+    }
+  }
+
+  /**
+   * The store holds exactly what must be durable: every queued message of a
+   * persisted level and every dead letter; nothing delivered, gone or refused.
+   */
+  checkDisk(stored: Entry[]): void {
+    const onDisk = new Map(stored.map((entry) => [entry.id, entry]))
+    for (const message of this.messages.values()) {
+      const entry = onDisk.get(message.id)
+      const persisted = LEVELS[message.level].persist
+      const shouldHold = persisted && (message.status === 'queued' || message.status === 'dead')
+      if (shouldHold && entry === undefined)
+        this.violation(`${message.id} (${message.status}) is not in the store`)
+      if (!shouldHold && entry !== undefined) {
+        this.violation(`the store holds ${message.id}, which is ${message.status}`)
+      }
+      if (entry !== undefined && (entry.deadLetter !== undefined) !== (message.status === 'dead')) {
+        this.violation(
+          `${message.id}: stored dead letter ${entry.deadLetter !== undefined}, model ${message.status}`
+        )
+      }
+    }
+  }
+
+  /**
+   * A new incarnation opened the store. Whatever was accepted durably is
+   * back; memory-only messages are gone; after a crash (or a stop that gave up
+   * on the store) messages not yet acknowledged may or may not be back, and a
+   * delivered one may come back once more.
+   */
+  restored(world: World, incarnation: Incarnation, stored: Entry[], unclean: boolean): void {
+    const onDisk = new Map(stored.map((entry) => [entry.id, entry]))
+    for (const message of this.messages.values()) {
+      const entry = onDisk.get(message.id)
+      if (entry === undefined) {
+        const persisted = LEVELS[message.level].persist
+        if (message.status === 'queued' && persisted && message.durable) {
+          this.violation(
+            `LOST: ${message.id} was queued durably and is not in the store after a restart`
+          )
+        }
+        if (message.status === 'dead' && persisted && (message.durable || !unclean)) {
+          this.violation(`LOST: dead letter ${message.id}`)
+        }
+        if (message.status === 'dead') this.settle(message, 'gone')
+        if (this.isLive(message) || message.status === 'maybe') this.settle(message, 'gone')
+        continue
+      }
+      if (entry.deadLetter !== undefined) {
+        if (message.status !== 'dead' && !unclean) {
+          this.violation(`${message.id} came back as a dead letter though it was ${message.status}`)
+        }
+        if (message.status !== 'dead') message.resurrected = true
+        this.settle(message, 'dead')
+        message.durable = true
+        message.payload = new TextDecoder().decode(entry.payload)
+        continue
+      }
+      // a finite budget is durable: after a clean stop the store has every attempt spent
+      const finite = LEVELS[message.level].maxRetries !== Infinity
+      if (finite && !unclean && message.status === 'queued' && entry.attempts < message.calls) {
+        this.violation(
+          `${message.id}: ${message.calls} attempts spent, the store says ${entry.attempts}`
+        )
+      }
+      message.calls = entry.attempts
+      message.durable = true
+      message.arrived = false
+      message.payload = new TextDecoder().decode(entry.payload)
+      if (message.status === 'delivered') {
+        if (!unclean) this.violation(`${message.id} was delivered and came back after a clean stop`)
+        this.mayRedeliver.add(message.id)
+      } else if (message.status !== 'queued' && !unclean && message.status !== 'maybe') {
+        this.violation(`${message.id} came back though it was ${message.status}`)
+      }
+      message.status = 'queued'
+    }
+    // FIFO after a restart: the store's order, which must agree with the model's for each peer
+    for (const [peer, list] of this.order) {
+      const restoredOrder = stored
+        .filter((entry) => entry.peer === peer && entry.deadLetter === undefined)
+        .map((entry) => entry.id)
+      const before = list.filter((id) => restoredOrder.includes(id))
+      const after = restoredOrder.filter((id) => list.includes(id))
+      if (before.join() !== after.join()) {
+        this.violation(
+          `store order of ${peer} after restart: ${after.join()} (memory had ${before.join()})`
+        )
+      }
+      this.order.set(peer, restoredOrder)
+    }
+    for (const entry of stored) {
+      if (entry.deadLetter === undefined && !this.order.get(entry.peer)?.includes(entry.id)) {
+        this.order.set(entry.peer, [...(this.order.get(entry.peer) ?? []), entry.id])
+      }
+    }
+    void world
+    void incarnation
+  }
+}
