@@ -50,8 +50,16 @@ export async function runServiceExample(
     return node
   }
   try {
-    const sender = await createSenderNode(await generateKeyPair('Ed25519'), options.directory)
+    const senderKey = await generateKeyPair('Ed25519')
+    let sender = await createSenderNode(senderKey, options.directory)
     running.add(sender)
+    // a crash and a restart: the same identity and outbox directory, a fresh memory
+    const restartSender = async () => {
+      await sender.stop()
+      running.delete(sender)
+      sender = await createSenderNode(senderKey, options.directory)
+      running.add(sender)
+    }
     let receiver = await startReceiver(0)
     const address = receiver.getMultiaddrs()[0]!
     const port = Number(address.getComponents().find((part) => part.name === 'tcp')?.value)
@@ -65,23 +73,32 @@ export async function runServiceExample(
     say('1. The receiver is up: an order goes through node.services.dnt.send().')
     await send(order('order-1001', 'lamp'))
 
-    say('2. The sender sends the same order again, as after a crash before it saw the ack:')
+    say(
+      '2. The same order again: the sender remembers the id was delivered and does not send it twice:'
+    )
     await send(order('order-1001', 'lamp'))
 
-    say('3. The receiver goes down; two more orders wait in the sender (encrypted, on disk):')
+    say(
+      '3. The sender crashes before it saw the ack and restarts; the receiver catches the resend:'
+    )
+    await restartSender()
+    await send(order('order-1001', 'lamp'))
+
+    say('4. The receiver goes down; two more orders wait in the sender (encrypted, on disk):')
     await receiver.stop()
     running.delete(receiver)
     await send(order('order-1002', 'desk'))
     await send(order('order-1003', 'chair'))
 
-    say('4. The receiver restarts (same key, same port) and connects; the queue flushes at once:')
+    say('5. The receiver restarts (same key, same port) and connects; the queue flushes at once:')
     receiver = await startReceiver(port)
     await receiver.dial(sender.getMultiaddrs()[0]!)
     await sender.services.dnt.outbox.whenDrained({
       signal: AbortSignal.timeout(options.timeout ?? 10_000)
     })
 
-    say('5. order-1001 once more: the restarted receiver remembers it (the dedupe store):')
+    say('6. The sender restarts again and resends order-1001: the restarted receiver remembers it:')
+    await restartSender()
     await send(order('order-1001', 'lamp'))
     return { results, processed, duplicates }
   } finally {

@@ -23,7 +23,7 @@ try {
   const held = processed.join() === expected.join() && duplicates.length === 2
   console.log(
     held
-      ? `Done: 5 sends, 3 orders processed exactly once, ${duplicates.length} duplicates dropped.`
+      ? `Done: 6 sends, 3 orders processed exactly once, ${duplicates.length} duplicates dropped.`
       : `FAILED: processed ${JSON.stringify(processed)}, duplicates ${JSON.stringify(duplicates)}`
   )
   process.exitCode = held ? 0 : 1

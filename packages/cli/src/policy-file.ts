@@ -29,8 +29,12 @@ export function loadPolicy(path: string | undefined, flag = '--policy'): Policy 
   for (const key of Object.keys(init)) {
     if (!known.has(key)) throw new UsageError(`${flag} ${path}: unknown field "${key}"`)
   }
+  // $schema and description document the file; the policy is the rest
+  const { $schema, description, ...policy } = init as Record<string, unknown>
+  void $schema
+  void description
   try {
-    return definePolicy(init as PolicyInit)
+    return definePolicy(policy as PolicyInit)
   } catch (error) {
     throw new UsageError(`${flag} ${path}: ${(error as Error).message}`)
   }
