@@ -57,8 +57,10 @@ export {
   PeerUnreachableError,
   StoreClosedError,
   StoreCorruptError,
+  type StoreDamage,
   StoreKeyMismatchError,
   StoreLockedError,
+  StoreReadOnlyError,
   StoreUnavailableError,
   UndeliverableError
 } from './errors.js'
@@ -81,6 +83,12 @@ export {
   validatePolicy
 } from './policy.js'
 export type { OutboxStats, Tally } from './stats.js'
+export {
+  AbstractStore,
+  type AbstractStoreInit,
+  type StoreStatus,
+  type ValidBatch
+} from './store-base.js'
 export type {
   DeadLetter,
   DeliverOptions,
