@@ -30,10 +30,20 @@ export {
 export { fileStore } from './file-store.js'
 export type { CompactionInit, FileStore, FileStoreInit } from './file-store-init.js'
 export {
+  type RepairOcDiscoveryStoreInit,
+  repairOcDiscoveryStore
+} from './oc-discovery-repair.js'
+export {
   type OcDiscoveryFileStore,
   type OcDiscoveryFileStoreInit,
   ocDiscoveryFileStore
 } from './oc-discovery-store.js'
+export { type RepairFileStoreInit, repairFileStore } from './repair.js'
+export type {
+  RepairedFile,
+  RepairLoss,
+  StoreRepairReport
+} from './repair-report.js'
 export type {
   StoreEvents,
   StoreEventTarget,
