@@ -22,7 +22,12 @@ export function corruptionError(original: StoreCorruptError, salvage: Salvage): 
   const file = damaged.find((candidate) => candidate.path === original.file) ?? damaged[0]
   const region =
     file?.lost.find((candidate) => candidate.offset === original.offset) ?? file?.lost[0]
+  const around =
+    region === undefined
+      ? ''
+      : `${region.readableBefore} records of the file authenticate before the damage and ${region.readableAfter} after it; `
   const summary =
+    around +
     `${salvage.entries.size} entries of the store still authenticate` +
     (damaged.length > 0 ? ` (${damaged.length} damaged file(s))` : '') +
     '; a repair keeps them and moves the damaged files aside; nothing was changed'
@@ -31,8 +36,8 @@ export function corruptionError(original: StoreCorruptError, salvage: Salvage): 
     ...pick(original.file, file?.path, 'file'),
     ...pick(original.offset, region?.offset, 'offset'),
     ...pick(original.record, region?.record, 'record'),
-    ...pick(original.readableBefore, region?.readableBefore, 'readableBefore'),
-    ...pick(original.readableAfter, region?.readableAfter, 'readableAfter')
+    ...pick(region?.readableBefore, original.readableBefore, 'readableBefore'),
+    ...pick(region?.readableAfter, original.readableAfter, 'readableAfter')
   })
 }
 

@@ -61,7 +61,8 @@ async function recoverOrSalvage(
   } catch (error) {
     if (!StoreCorruptError.isInstance(error) || isUnsupportedVersion(error)) throw error
     const salvage = await salvageStore(directory, listing, context.key)
-    if (context.onCorrupt === 'throw') throw corruptionError(error, salvage)
+    // never rebuilt from a key that opens no marker: it may not be the store's
+    if (context.onCorrupt === 'throw' || !salvage.verified) throw corruptionError(error, salvage)
     const damage = damagedFiles(salvage).map(describeDamage).join(' | ')
     if (!writable) {
       context.warn(

@@ -83,8 +83,6 @@ export interface RecordDamage {
   /** Sequence number of the first record that does not read (1 = the first after the marker). */
   record: number
   reason: string
-  /** Records that authenticate after the damage (found by resynchronising). */
-  readableAfter: number
 }
 
 /** The records of a file up to its first damage. */
@@ -148,10 +146,10 @@ function frameFile(file: LoadedFile): { frames: Frame[]; problem?: FirstProblem 
 
 /**
  * Authenticates every record of a loaded file, in windows of
- * `OPEN_CONCURRENCY`, up to the first damage; then counts what still
- * authenticates after it. Damage is `torn` only when the file ends inside a
- * frame and no authentic record follows; a whole record that fails
- * authentication is always `corrupt`.
+ * `OPEN_CONCURRENCY`, up to the first damage. Damage is `torn` only when
+ * the file ends inside a frame and no authentic record follows; a whole
+ * record that fails authentication is always `corrupt` (salvage then tells
+ * what reads after it).
  */
 export async function readRecords(file: LoadedFile, key: Aead): Promise<FileRecords> {
   const { bytes, header } = file
@@ -181,8 +179,11 @@ export async function readRecords(file: LoadedFile, key: Aead): Promise<FileReco
   const offsets = frames.slice(0, records.length).map((frame) => frame.offset)
   if (first === undefined) return { records, offsets, validEnd: bytes.byteLength }
   const record = records.length + 1
-  const after = await scanRecords(bytes, header, key, first.offset, record)
-  const torn = first.torn && after.records.length === 0
+  // damage at the end is torn only when nothing authentic follows it (what salvage would find)
+  const follows = first.torn
+    ? (await scanRecords(bytes, header, key, first.offset, record)).records.length > 0
+    : false
+  const torn = first.torn && !follows
   return {
     records,
     offsets,
@@ -191,9 +192,7 @@ export async function readRecords(file: LoadedFile, key: Aead): Promise<FileReco
       kind: torn ? 'torn' : 'corrupt',
       offset: first.offset,
       record,
-      reason:
-        first.torn && !torn ? `${first.reason}, and authentic records follow it` : first.reason,
-      readableAfter: after.records.length
+      reason: follows ? `${first.reason}, and authentic records follow it` : first.reason
     }
   }
 }
@@ -206,14 +205,8 @@ export function damagedRecords(
   note = ''
 ): StoreCorruptError {
   return new StoreCorruptError(
-    `${path}: record ${damage.record} at offset ${damage.offset} is damaged (${damage.reason})${note}; ${readableBefore} records of the file authenticate before it and ${damage.readableAfter} after it`,
-    {
-      file: path,
-      offset: damage.offset,
-      record: damage.record,
-      readableBefore,
-      readableAfter: damage.readableAfter
-    }
+    `${path}: record ${damage.record} at offset ${damage.offset} is damaged (${damage.reason})${note}`,
+    { file: path, offset: damage.offset, record: damage.record, readableBefore }
   )
 }
 

@@ -5,7 +5,8 @@ import {
   defaultLogger,
   type LoggerFactory,
   type PrivateKeyInput,
-  StoreCorruptError
+  StoreCorruptError,
+  StoreKeyMismatchError
 } from '@dntkit/core'
 import { FILE_STORE_LABEL, LOCK_FILE, LOGGER_NAME } from './constants.js'
 import { acquireLock } from './lock.js'
@@ -68,6 +69,11 @@ export async function repairFileStore(init: RepairFileStoreInit): Promise<StoreR
       if (!StoreCorruptError.isInstance(error) || isUnsupportedVersion(error)) throw error
     }
     const salvage = await salvageStore(directory, listing, key)
+    if (!salvage.verified) {
+      throw new StoreKeyMismatchError(
+        `${directory}: no marker record of the store opens with this key (it was written with another key, or every marker is damaged); nothing was changed`
+      )
+    }
     const moved = await rebuildStore(directory, salvage, key)
     const files: RepairedFile[] = damagedFiles(salvage).map((file) => {
       const movedTo = moved.find((item) => item.file === file.path)?.movedTo

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type Aead, decodeEntry, StoreKeyMismatchError } from '@dntkit/core'
+import { type Aead, decodeEntry } from '@dntkit/core'
 import { type FileKind, fileName, JOURNAL, kindName, SNAPSHOT } from './record-format.js'
 import { CHUNK, decodeBatch, decodeSnapshotRecord, entryId } from './record-payload.js'
 import type { ScannedRecord } from './record-scan.js'
@@ -36,6 +36,12 @@ export interface Salvage {
   undecodable: string[]
   /** The highest generation in use (a rebuild writes the next one). */
   generation: number
+  /**
+   * Some file's marker opened with the key: the key is the store's. When
+   * none does, nothing was read (a wrong key, or every marker damaged) and
+   * nothing may be rebuilt.
+   */
+  verified: boolean
 }
 
 /** The files that are damaged or missing. */
@@ -132,8 +138,8 @@ function replayJournal(records: ScannedRecord[], entries: Map<string, Uint8Array
  * snapshot, then each journal after it, past damage where the framing lets
  * it resynchronise (see `scanRecords`). Changes nothing on disk. A batch lost
  * to damage leaves its changes unknown: the entries it put are lost unless a
- * later batch put them again, and those it deleted come back. Throws
- * `StoreKeyMismatchError` when no file's marker opens with `key`.
+ * later batch put them again, and those it deleted come back. When no
+ * file's marker opens with `key`, nothing is read (`verified: false`).
  */
 export async function salvageStore(
   directory: string,
@@ -154,11 +160,31 @@ export async function salvageStore(
     next = generation + 1
   }
   if (listing.journals.length === 0) missing.push(missingFile(directory, next, next))
+  const generation = Math.max(listing.snapshot ?? 0, ...listing.journals, 0)
   const trusted = probed.find((file) => file.authenticHeader !== undefined)?.authenticHeader
   if (trusted === undefined) {
-    throw new StoreKeyMismatchError(
-      `${directory}: no marker record of the store opens with this key (it was written with another key, or every marker is damaged); nothing was changed`
-    )
+    const reason = 'no marker record of the store opens with this key'
+    for (const file of probed) {
+      const size = file.bytes.byteLength
+      const lost = { offset: 0, end: size, record: 0, reason, readableBefore: 0, readableAfter: 0 }
+      files.push({
+        path: file.path,
+        kind: kindName(file.kind) as SalvagedFile['kind'],
+        generation: file.generation,
+        missing: false,
+        kept: 0,
+        lost: [lost]
+      })
+    }
+    files.push(...missing)
+    return {
+      storeId: new Uint8Array(16),
+      entries: new Map(),
+      files,
+      undecodable: [],
+      generation,
+      verified: false
+    }
   }
   const entries = new Map<string, Uint8Array>()
   for (const file of probed) {
@@ -197,6 +223,5 @@ export async function salvageStore(
       undecodable.push(id)
     }
   }
-  const generation = Math.max(listing.snapshot ?? 0, ...listing.journals, 0)
-  return { storeId: trusted.storeId, entries, files, undecodable, generation }
+  return { storeId: trusted.storeId, entries, files, undecodable, generation, verified: true }
 }

@@ -14,7 +14,7 @@ import {
 
 /**
  * Writes snapshot `generation` holding `entries` (encoded, in order) as
- * chunk records of about 1 MiB and an end record; atomically (tmp, fsync,
+ * chunk records of about `chunkBytes` (1 MiB) and an end record; atomically (tmp, fsync,
  * rename, fsync directory). Resolves with the file's size.
  */
 export async function writeSnapshot(
@@ -22,7 +22,8 @@ export async function writeSnapshot(
   generation: number,
   storeId: Uint8Array,
   key: Aead,
-  entries: Uint8Array[]
+  entries: Uint8Array[],
+  chunkBytes: number = SNAPSHOT_CHUNK_BYTES
 ): Promise<number> {
   const header = encodeHeader(SNAPSHOT, generation, storeId)
   const path = join(directory, fileName(SNAPSHOT, generation))
@@ -44,7 +45,7 @@ export async function writeSnapshot(
     for (const entry of entries) {
       chunk.push(entry)
       size += entry.byteLength
-      if (size >= SNAPSHOT_CHUNK_BYTES) {
+      if (size >= chunkBytes) {
         await appendRecord(encodeChunk(chunk, size))
         chunks++
         chunk = []

@@ -1,8 +1,27 @@
-import { readFile, writeFile } from 'node:fs/promises'
+/**
+ * Damage to a journal and to a snapshot of several records, byte by byte:
+ * every bit of one record flipped (and a sample across the rest of the
+ * file), the file cut at every offset. Open for writing and read-only open
+ * are both checked: an open never returns anything but every record or an
+ * error, a cut journal gives exactly the records that end before the cut,
+ * and nothing on disk changes except a torn tail cut by an open for writing
+ * (its bytes kept beside the journal).
+ */
+import { createHash } from 'node:crypto'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fileStore, type StoreWarning } from '../src/index.js'
+import {
+  createAead,
+  deriveKeyBytes,
+  type Entry,
+  encodeEntry,
+  StoreCorruptError,
+  StoreKeyMismatchError
+} from '@dntkit/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FILE_STORE_LABEL, fileStore, type StoreWarning } from '../src/index.js'
+import { parseHeader } from '../src/record-format.js'
+import { writeSnapshot } from '../src/snapshot.js'
 import {
   entry,
   framesOf,
@@ -14,226 +33,311 @@ import {
   testPrivateKey
 } from './fixtures.js'
 
-let directory: TemporaryDirectory
+/** Extra random bit positions flipped across each file, besides every bit of one record. */
+const SAMPLED = Number(process.env.INTEGRITY_SAMPLES ?? 150)
+const SEED = Number(process.env.INTEGRITY_SEED ?? 13)
+
+let root: TemporaryDirectory
+let key: Uint8Array
 let store: string
 
-beforeEach(async () => {
-  directory = await temporaryDirectory()
-  store = join(directory.path, 'store')
-})
+interface Opened {
+  entries?: Entry[]
+  error?: unknown
+  warnings: StoreWarning[]
+}
 
-afterEach(() => directory.remove())
-
-/** Opens the store, collecting warnings; closes it again. */
-async function reopen(
-  options: { quarantine?: boolean; privateKey?: Uint8Array } = {}
-): Promise<{ entries: Entry[]; warnings: StoreWarning[] }> {
+/** Opens the store (read-only or for writing), collecting warnings, and closes it. */
+async function openStore(readOnly: boolean): Promise<Opened> {
   const warnings: StoreWarning[] = []
   const instance = fileStore({
     directory: store,
-    privateKey: options.privateKey ?? testPrivateKey(),
+    key,
     compaction: false,
-    quarantine: options.quarantine ?? false,
+    readOnly,
     onWarning: (warning) => warnings.push(warning)
   })
   try {
     return { entries: await instance.open(), warnings }
+  } catch (error) {
+    return { error, warnings }
   } finally {
     await instance.close()
   }
 }
 
-/** Writes three batches (the last one putting two entries and deleting one); returns the states after the second and third. */
-async function writeBatches(): Promise<{ beforeLast: Entry[]; afterLast: Entry[] }> {
-  const instance = fileStore({ directory: store, privateKey: testPrivateKey(), compaction: false })
+/** Every file of the store directory: `name sha256` lines, to compare quickly. */
+async function everything(): Promise<string> {
+  const lines: string[] = []
+  for (const name of (await readdir(store)).sort()) {
+    const digest = createHash('sha256').update(await readFile(join(store, name)))
+    lines.push(`${name} ${digest.digest('hex')}`)
+  }
+  return lines.join('\n')
+}
+
+const encoded = (entries: Entry[] | undefined): string[] =>
+  (entries ?? []).map((item) => Buffer.from(encodeEntry(item)).toString('hex'))
+
+/** Writes 6 batches (puts, replacements, deletes); returns the state after each (states[k]: after k). */
+async function writeBatches(): Promise<Entry[][]> {
+  const instance = fileStore({ directory: store, key, compaction: false })
   await instance.open()
-  const [a, b, c, d] = [entry('a'), entry('b', { meta: { did: 'did:x' } }), entry('c'), entry('d')]
-  await instance.apply({ put: [a, b] })
-  await instance.apply({ put: [{ ...a, attempts: 2, lastError: 'PeerUnreachableError: down' }] })
-  await instance.apply({ put: [c, d], delete: ['b'] })
+  const model = new Map<string, Entry>()
+  const states: Entry[][] = [[]]
+  // small entries: small records, so that flipping every bit of one stays quick
+  const small = (id: string, attempts = 0): Entry =>
+    entry(id, { peer: 'p', protocol: '/x', level: 'c', payload: Uint8Array.of(attempts), attempts })
+  for (let batch = 0; batch < 6; batch++) {
+    // batch 3 only deletes: the smallest record, the one every bit of is flipped
+    const put = batch === 3 ? [] : [small(`e${batch}`), small(`e${(batch + 4) % 6}`, batch)]
+    const remove = batch === 3 ? ['e1'] : batch === 5 ? ['e3'] : []
+    await instance.apply({ put, delete: remove })
+    for (const item of put) model.set(item.id, item)
+    for (const id of remove) model.delete(id)
+    states.push([...model.values()])
+  }
   await instance.close()
-  const changed = { ...a, attempts: 2, lastError: 'PeerUnreachableError: down' }
-  return { beforeLast: [changed, b], afterLast: [changed, c, d] }
+  return states
 }
 
-async function journalPath(): Promise<string> {
-  const files = await storeFiles(store)
-  return join(store, names(files, 'journal')[0] as string)
+/** Bit positions: every bit of `target`, plus `SAMPLED` random ones elsewhere. */
+function positions(size: number, target: { offset: number; end: number }): number[] {
+  const bits = new Set<number>()
+  for (let bit = target.offset * 8; bit < target.end * 8; bit++) bits.add(bit)
+  const next = random(SEED)
+  while (bits.size < (target.end - target.offset) * 8 + SAMPLED) {
+    bits.add(Math.floor(next() * size * 8))
+  }
+  return [...bits]
 }
 
-describe('torn tail', () => {
-  it('truncation at every byte offset of the last record recovers every earlier record', async () => {
-    const { beforeLast, afterLast } = await writeBatches()
-    const path = await journalPath()
-    const original = await readFile(path)
-    const last = framesOf(original).at(-1) as { offset: number; end: number }
-    expect(last.end).toBe(original.byteLength)
-    for (let length = last.offset; length < original.byteLength; length++) {
+beforeAll(async () => {
+  root = await temporaryDirectory()
+  key = await deriveKeyBytes(testPrivateKey(), FILE_STORE_LABEL)
+})
+
+afterAll(() => root.remove())
+
+describe('a journal of several records', () => {
+  let states: Entry[][]
+  let path: string
+  let original: Buffer
+  let frames: { offset: number; end: number }[]
+
+  beforeAll(async () => {
+    store = join(root.path, 'journal')
+    states = await writeBatches()
+    path = join(store, names(await storeFiles(store), 'journal')[0] as string)
+    original = await readFile(path)
+    frames = framesOf(original)
+    expect(frames).toHaveLength(7)
+    expect(frames.at(-1)?.end).toBe(original.byteLength)
+  })
+
+  it('every bit of a record flipped, and a sample elsewhere: every record or an error, nothing changed', async () => {
+    const target = frames[4] as { offset: number; end: number }
+    const outcomes = { corrupt: 0, keyMismatch: 0, whole: 0 }
+    for (const bit of positions(original.byteLength, target)) {
+      const damaged = Buffer.from(original)
+      const byte = Math.floor(bit / 8)
+      damaged[byte] = (damaged[byte] as number) ^ (1 << (bit % 8))
+      await writeFile(path, damaged)
+      const before = await everything()
+      for (const readOnly of [true, false]) {
+        const where = `bit ${bit} (byte ${byte}), ${readOnly ? 'read-only' : 'for writing'}`
+        const { entries, error, warnings } = await openStore(readOnly)
+        expect(warnings, where).toEqual([])
+        if (error === undefined) {
+          expect(encoded(entries), where).toEqual(encoded(states[6]))
+          outcomes.whole++
+          continue
+        }
+        expect((error as Error).message, where).toContain(path)
+        if (StoreKeyMismatchError.isInstance(error)) {
+          // a damaged marker of a store's only file cannot be told from a wrong key
+          const marker = frames[0] as { offset: number; end: number }
+          expect(byte >= marker.offset + 8 && byte < marker.end, where).toBe(true)
+          outcomes.keyMismatch++
+          continue
+        }
+        expect(StoreCorruptError.isInstance(error), `${where}: ${error}`).toBe(true)
+        const corrupt = error as StoreCorruptError
+        expect(corrupt.file, where).toBe(path)
+        const record = frames.findIndex((frame) => byte >= frame.offset && byte < frame.end)
+        if (record >= 1) {
+          // a record (or its frame header): named, with what reads around it
+          expect(corrupt.record, where).toBe(record)
+          expect(corrupt.offset, where).toBe(frames[record]?.offset)
+          expect(corrupt.readableBefore, where).toBe(record - 1)
+          expect(corrupt.readableAfter, where).toBe(frames.length - 1 - record)
+        } else {
+          expect(corrupt.record, where).toBe(0)
+        }
+        outcomes.corrupt++
+      }
+      expect(await everything(), `bit ${bit}: nothing changed`).toEqual(before)
+    }
+    // a bit flip can never give back a whole store: GCM authenticates every byte of every record
+    expect(outcomes.whole).toBe(0)
+    expect(outcomes.corrupt).toBeGreaterThan((target.end - target.offset) * 16)
+    await writeFile(path, original)
+  })
+
+  it('cut at every byte offset: exactly the records that end before the cut, the cut bytes kept aside', async () => {
+    for (let length = 0; length < original.byteLength; length++) {
+      const kept = frames.filter((frame, index) => index > 0 && frame.end <= length).length
+      const boundary = frames[kept]?.end ?? 0
+      const where = `cut to ${length} bytes`
       await writeFile(path, original.subarray(0, length))
-      const { entries, warnings } = await reopen()
-      expect(entries, `truncated to ${length} bytes`).toEqual(beforeLast)
-      if (length === last.offset) expect(warnings).toEqual([])
-      else
-        expect(warnings.map((warning) => [warning.code, warning.file])).toEqual([
-          ['torn-tail', path]
-        ])
-      // the tail was cut off, so the file now ends after the previous record
-      expect((await readFile(path)).byteLength).toBe(last.offset)
+      const before = await everything()
+      const reader = await openStore(true)
+      expect(await everything(), `${where}, read-only`).toEqual(before)
+      const writer = await openStore(false)
+      if (length < (frames[0]?.end ?? 0)) {
+        // the header or the marker is cut: a journal is created whole, so this is damage
+        for (const opened of [reader, writer]) {
+          expect(StoreCorruptError.isInstance(opened.error), `${where}: ${opened.error}`).toBe(true)
+          expect((opened.error as StoreCorruptError).file, where).toBe(path)
+        }
+        expect(await everything(), where).toEqual(before)
+        continue
+      }
+      for (const opened of [reader, writer]) {
+        expect(opened.error, where).toBeUndefined()
+        expect(encoded(opened.entries), where).toEqual(encoded(states[kept]))
+      }
+      if (length === boundary) {
+        expect(reader.warnings, where).toEqual([])
+        expect(writer.warnings, where).toEqual([])
+        expect(await everything(), where).toEqual(before)
+        continue
+      }
+      const torn = (await readdir(store)).filter((name) => name.includes('.torn-'))
+      const cut = length - boundary
+      for (const opened of [reader, writer]) {
+        expect(
+          opened.warnings.map((warning) => [warning.code, warning.file]),
+          where
+        ).toEqual([['torn-tail', path]])
+        expect(opened.warnings[0]?.message, where).toContain(`${cut} bytes`)
+        expect(opened.warnings[0]?.message, where).toContain(`offset ${boundary}`)
+      }
+      // cut by the open for writing, the bytes kept beside the journal
+      expect((await readFile(path)).equals(original.subarray(0, boundary)), where).toBe(true)
+      expect(torn, where).toHaveLength(1)
+      expect(writer.warnings[0]?.message, where).toContain(torn[0])
+      const aside = await readFile(join(store, torn[0] as string))
+      expect(aside.equals(original.subarray(boundary, length)), where).toBe(true)
+      await rm(join(store, torn[0] as string))
     }
     await writeFile(path, original)
-    expect((await reopen()).entries).toEqual(afterLast)
+    expect(encoded((await openStore(false)).entries)).toEqual(encoded(states[6]))
   })
 
   it('appends after a cut tail continue the record sequence', async () => {
-    const { beforeLast } = await writeBatches()
-    const path = await journalPath()
-    const original = await readFile(path)
-    const last = framesOf(original).at(-1) as { offset: number; end: number }
+    const last = frames.at(-1) as { offset: number; end: number }
     await writeFile(path, original.subarray(0, last.offset + 20))
-    const instance = fileStore({ directory: store, privateKey: testPrivateKey() })
+    const instance = fileStore({ directory: store, key })
     await instance.open()
-    const e = entry('e')
-    await instance.apply({ put: [e] })
+    const extra = entry('after-the-cut')
+    await instance.apply({ put: [extra] })
     await instance.close()
-    expect((await reopen()).entries).toEqual([...beforeLast, e])
+    expect(encoded((await openStore(false)).entries)).toEqual(encoded([...states[5]!, extra]))
+    await writeFile(path, original)
+    for (const name of await readdir(store))
+      if (name.includes('.torn-')) await rm(join(store, name))
   })
 
-  it('a zero-filled tail (a crash after the file grew) is cut off', async () => {
-    const { afterLast } = await writeBatches()
-    const path = await journalPath()
-    const original = await readFile(path)
+  it('a zero-filled tail (the file grew before its data landed) is a torn tail', async () => {
     await writeFile(path, Buffer.concat([original, Buffer.alloc(4096)]))
-    const { entries, warnings } = await reopen()
-    expect(entries).toEqual(afterLast)
+    const { entries, warnings } = await openStore(false)
+    expect(encoded(entries)).toEqual(encoded(states[6]))
     expect(warnings.map((warning) => warning.code)).toEqual(['torn-tail'])
+    expect(await readFile(path)).toEqual(original)
+    const torn = (await readdir(store)).filter((name) => name.includes('.torn-'))
+    expect(torn).toHaveLength(1)
+    expect(await readFile(join(store, torn[0] as string))).toEqual(Buffer.alloc(4096))
+    await rm(join(store, torn[0] as string))
   })
 })
 
-describe('damage is detected', () => {
-  it('a flipped bit anywhere: an error naming the file, or (last record only) a cut tail', async () => {
-    const { beforeLast } = await writeBatches()
-    const path = await journalPath()
-    const original = await readFile(path)
-    const frames = framesOf(original)
-    const marker = frames[0] as { offset: number; end: number }
-    const last = frames.at(-1) as { offset: number; end: number }
-    const next = random(7)
-    // every byte of the header, the marker and every frame header, plus random positions
-    const positions = new Set<number>()
-    for (let position = 0; position < marker.end; position++) positions.add(position)
-    for (const frame of frames)
-      for (let index = 0; index < 8; index++) positions.add(frame.offset + index)
-    while (positions.size < marker.end + frames.length * 8 + 150) {
-      positions.add(Math.floor(next() * original.byteLength))
-    }
-    const outcomes = { corrupt: 0, keyMismatch: 0, tail: 0 }
-    for (const position of positions) {
-      const damaged = Buffer.from(original)
-      damaged[position] = (damaged[position] as number) ^ (1 << Math.floor(next() * 8))
-      await writeFile(path, damaged)
-      const where = `bit flipped at byte ${position}`
-      if (position >= last.offset) {
-        const { entries, warnings } = await reopen()
-        expect(entries, where).toEqual(beforeLast)
-        expect(
-          warnings.map((warning) => warning.code),
-          where
-        ).toEqual(['torn-tail'])
-        outcomes.tail++
-        continue
-      }
-      const error = await reopen().then(
-        () => undefined,
-        (reason: unknown) => reason
-      )
-      expect(error, where).toBeInstanceOf(Error)
-      expect((error as Error).message, where).toContain(path)
-      // nothing was modified
-      expect((await readFile(path)).equals(damaged), where).toBe(true)
-      if (StoreKeyMismatchError.isInstance(error)) {
-        // a damaged marker cannot be told from a wrong key when it is the only file
-        expect(position >= marker.offset + 8 && position < marker.end, where).toBe(true)
-        outcomes.keyMismatch++
-      } else {
-        expect(StoreCorruptError.isInstance(error), `${where}: ${error}`).toBe(true)
-        outcomes.corrupt++
-      }
-    }
-    expect(outcomes.corrupt).toBeGreaterThan(100)
-    expect(outcomes.keyMismatch).toBeGreaterThan(0)
-    expect(outcomes.tail).toBeGreaterThan(0)
-  })
+describe('a snapshot of several records', () => {
+  let path: string
+  let original: Buffer
+  let frames: { offset: number; end: number }[]
+  let expected: Entry[]
 
-  it('a record moved, replayed or reordered fails authentication', async () => {
-    await writeBatches()
-    const path = await journalPath()
-    const original = await readFile(path)
-    const frames = framesOf(original)
-    const [first, second, third] = frames
-      .slice(1)
-      .map((frame) => original.subarray(frame.offset, frame.end)) as [Buffer, Buffer, Buffer]
-    const head = original.subarray(0, (frames[1] as { offset: number }).offset)
-    const variants = {
-      swapped: Buffer.concat([head, second, first, third]),
-      replayed: Buffer.concat([head, first, first, second, third]),
-      dropped: Buffer.concat([head, first, third])
-    }
-    for (const [name, bytes] of Object.entries(variants)) {
-      await writeFile(path, bytes)
-      await expect(reopen(), name).rejects.toSatisfy(
-        (error: unknown) =>
-          StoreCorruptError.isInstance(error) && (error as Error).message.includes(path)
-      )
-    }
-  })
-
-  it('a record copied from another store with the same key fails authentication', async () => {
-    await writeBatches()
-    const path = await journalPath()
-    const original = await readFile(path)
-    const other = join(directory.path, 'other')
-    const instance = fileStore({
-      directory: other,
-      privateKey: testPrivateKey(),
-      compaction: false
-    })
+  beforeAll(async () => {
+    store = join(root.path, 'snapshot')
+    const states = await writeBatches()
+    expected = states[6] as Entry[]
+    const instance = fileStore({ directory: store, key, compaction: false })
     await instance.open()
-    await instance.apply({ put: [entry('x')] })
-    await instance.apply({ put: [entry('y')] })
+    await instance.compact()
     await instance.close()
-    const foreign = await readFile(join(other, 'journal-0000000000000001.dnt'))
-    const foreignRecord = foreign.subarray(
-      (framesOf(foreign)[1] as { offset: number }).offset,
-      (framesOf(foreign)[1] as { end: number }).end
+    // rewritten with one entry per chunk: a snapshot of several small records
+    path = join(store, names(await storeFiles(store), 'snapshot')[0] as string)
+    const header = parseHeader(await readFile(path), path)
+    await writeSnapshot(
+      store,
+      header.generation,
+      header.storeId,
+      await createAead({ key }, FILE_STORE_LABEL),
+      expected.map(encodeEntry),
+      1
     )
-    const frames = framesOf(original)
-    const spliced = Buffer.concat([
-      original.subarray(0, (frames[1] as { end: number }).end),
-      foreignRecord,
-      original.subarray((frames[2] as { end: number }).end)
-    ])
-    await writeFile(path, spliced)
-    await expect(reopen()).rejects.toSatisfy((error: unknown) =>
-      StoreCorruptError.isInstance(error)
-    )
-    // a whole journal of another store is refused too
-    await writeFile(path, original)
-    for (const location of [store, other]) {
-      const compacting = fileStore({
-        directory: location,
-        privateKey: testPrivateKey(),
-        compaction: false
-      })
-      await compacting.open()
-      await compacting.compact()
-      await compacting.close()
+    original = await readFile(path)
+    frames = framesOf(original)
+    expect(frames.length).toBeGreaterThanOrEqual(4)
+    expect(encoded((await openStore(false)).entries)).toEqual(encoded(expected))
+  })
+
+  it('every bit of a record flipped, and a sample elsewhere: StoreCorruptError naming it, nothing changed', async () => {
+    const target = frames[1] as { offset: number; end: number }
+    for (const bit of positions(original.byteLength, target)) {
+      const damaged = Buffer.from(original)
+      const byte = Math.floor(bit / 8)
+      damaged[byte] = (damaged[byte] as number) ^ (1 << (bit % 8))
+      await writeFile(path, damaged)
+      const before = await everything()
+      for (const readOnly of [true, false]) {
+        const where = `bit ${bit} (byte ${byte}), ${readOnly ? 'read-only' : 'for writing'}`
+        const { entries, error } = await openStore(readOnly)
+        expect(entries, where).toBeUndefined()
+        // the journal's marker opens with the key, so a damaged snapshot marker is damage too
+        expect(StoreCorruptError.isInstance(error), `${where}: ${error}`).toBe(true)
+        const corrupt = error as StoreCorruptError
+        expect(corrupt.file, where).toBe(path)
+        const record = frames.findIndex((frame) => byte >= frame.offset && byte < frame.end)
+        if (record >= 1) {
+          expect(corrupt.record, where).toBe(record)
+          expect(corrupt.readableBefore, where).toBe(record - 1)
+          expect(corrupt.readableAfter, where).toBe(frames.length - 1 - record)
+        }
+      }
+      expect(await everything(), `bit ${bit}: nothing changed`).toEqual(before)
     }
-    const journal = 'journal-0000000000000002.dnt'
-    await writeFile(join(store, journal), await readFile(join(other, journal)))
-    await expect(reopen()).rejects.toSatisfy(
-      (error: unknown) =>
-        StoreCorruptError.isInstance(error) &&
-        /belongs to another store/.test((error as Error).message)
-    )
+    await writeFile(path, original)
+  })
+
+  it('cut at every byte offset: StoreCorruptError with the records before the cut, nothing changed', async () => {
+    for (let length = 0; length < original.byteLength; length++) {
+      await writeFile(path, original.subarray(0, length))
+      const before = await everything()
+      const complete = frames.filter((frame, index) => index > 0 && frame.end <= length).length
+      for (const readOnly of [true, false]) {
+        const where = `cut to ${length} bytes, ${readOnly ? 'read-only' : 'for writing'}`
+        const { error, warnings } = await openStore(readOnly)
+        expect(StoreCorruptError.isInstance(error), `${where}: ${error}`).toBe(true)
+        expect((error as StoreCorruptError).file, where).toBe(path)
+        if (length >= (frames[0]?.end ?? 0)) {
+          expect((error as StoreCorruptError).readableBefore, where).toBe(complete)
+        }
+        expect(warnings, where).toEqual([])
+      }
+      expect(await everything(), `cut to ${length} bytes: nothing changed`).toEqual(before)
+    }
+    await writeFile(path, original)
   })
 })
