@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -198,5 +198,49 @@ describe("the Go original's dnt_cache.bin", () => {
       )
       expect((await readFile(file)).equals(before)).toBe(true)
     }
+  })
+})
+
+describe('damage in the Go file', () => {
+  it("an element that does not decode: StoreCorruptError naming it, or (onCorrupt: 'quarantine') the others", async () => {
+    const elements = [GO_ELEMENTS[0], '{"did":5}', GO_ELEMENTS[2]]
+    await writeGoCache(file, privateKey, `[${elements.join(',')}]`)
+    const damaged = await readFile(file)
+    const error = await ocDiscoveryFileStore({ file, privateKey })
+      .open()
+      .catch((caught: unknown) => caught)
+    expect(StoreCorruptError.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ file, record: 1, readableBefore: 1, readableAfter: 1 })
+    expect((error as Error).message).toMatch(/element 1 is invalid/)
+    expect(await readFile(file)).toEqual(damaged)
+
+    // read-only: the two that decode, nothing moved or written
+    const warnings: string[] = []
+    const reader = ocDiscoveryFileStore({
+      file,
+      privateKey,
+      readOnly: true,
+      onCorrupt: 'quarantine',
+      onWarning: (warning) => warnings.push(warning.code)
+    })
+    expect(await reader.open()).toHaveLength(2)
+    await reader.close()
+    expect(await readFile(file)).toEqual(damaged)
+    expect(warnings).toEqual(['quarantined'])
+
+    const writer = ocDiscoveryFileStore({ file, privateKey, onCorrupt: 'quarantine' })
+    const kept = await writer.open()
+    expect(kept.map((item) => item.protocol)).toEqual([
+      EXPECTED[0]?.protocol,
+      EXPECTED[2]?.protocol
+    ])
+    await writer.close()
+    const copies = (await readdir(directory.path)).filter((name) =>
+      name.startsWith('dnt_cache.bin.corrupt-')
+    )
+    expect(copies).toHaveLength(1)
+    expect(await readFile(join(directory.path, copies[0] as string))).toEqual(damaged)
+    // the Go original reads what is left: two elements, byte for byte as they were
+    expect(await readGoCache(file, privateKey)).toBe(`[${GO_ELEMENTS[0]},${GO_ELEMENTS[2]}]`)
   })
 })

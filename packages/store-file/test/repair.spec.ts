@@ -154,8 +154,9 @@ describe('repairFileStore', () => {
     expect(warnings).toEqual([])
     expect(describeEntries(entries)).toEqual(describeEntries(expected))
     // one snapshot, one journal, the aside copy, nothing else
+    const movedTo = file?.movedTo as string
     expect((await readdir(location)).sort()).toEqual([
-      'journal-0000000000000001.dnt.corrupt-' + (file?.movedTo as string).split('.corrupt-')[1],
+      movedTo.slice(location.length + 1),
       'journal-0000000000000002.dnt',
       'snapshot-0000000000000002.dnt'
     ])
