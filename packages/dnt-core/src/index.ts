@@ -82,6 +82,7 @@ export {
   type PolicyInit,
   validatePolicy
 } from './policy.js'
+export type { RepairedFile, RepairLoss, StoreRepairReport } from './repair-report.js'
 export type { OutboxStats, Tally } from './stats.js'
 export {
   AbstractStore,

@@ -40,11 +40,6 @@ export {
 } from './oc-discovery-store.js'
 export { type RepairFileStoreInit, repairFileStore } from './repair.js'
 export type {
-  RepairedFile,
-  RepairLoss,
-  StoreRepairReport
-} from './repair-report.js'
-export type {
   StoreEvents,
   StoreEventTarget,
   StoreWarning,

@@ -1,5 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import type { StoreRepairReport } from '@dntkit/core'
 import {
   createAead,
   defaultLogger,
@@ -12,7 +13,6 @@ import { LOCK_SUFFIX, LOGGER_NAME, OC_DISCOVERY_LABEL } from './constants.js'
 import { acquireLock } from './lock.js'
 import { readCache } from './oc-discovery-read.js'
 import { writeCache } from './oc-discovery-write.js'
-import type { StoreRepairReport } from './repair-report.js'
 
 /** Options of `repairOcDiscoveryStore()`: the file and its key, as for `ocDiscoveryFileStore()`. */
 export interface RepairOcDiscoveryStoreInit {

@@ -1,5 +1,6 @@
 import { realpath, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { RepairedFile, StoreRepairReport } from '@dntkit/core'
 import {
   createAead,
   defaultLogger,
@@ -13,7 +14,6 @@ import { acquireLock } from './lock.js'
 import { rebuildStore } from './rebuild.js'
 import { isUnsupportedVersion } from './record-format.js'
 import { listDirectory, recover } from './recovery.js'
-import type { RepairedFile, StoreRepairReport } from './repair-report.js'
 import { damagedFiles, salvageStore } from './salvage.js'
 
 /** Options of `repairFileStore()`: where the store is and its key, as for `fileStore()`. */
