@@ -6,67 +6,21 @@
  * whole milliseconds.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type Entry, parsePrivateKey } from '@dntkit/core'
-import { fileStore, ocDiscoveryFileStore } from '@dntkit/store-file'
+import { parsePrivateKey } from '@dntkit/core'
+import { ocDiscoveryFileStore } from '@dntkit/store-file'
 import { levelStore } from '@dntkit/store-level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { entries, fileStoreWith, flip, frames } from './damage-fixtures.js'
 import { dnt, keygen, type Result, snapshot, temporaryDirectory } from './helpers.js'
 
 const directory = temporaryDirectory()
 const path = (name: string): string => join(directory.path, name)
 const key = path('node.key')
 let privateKey: Uint8Array
-
-/** Entries `count` of them, one dead-lettered, with a fractional next attempt time. */
-function entries(prefix: string, count: number): Entry[] {
-  return Array.from({ length: count }, (_, index) => ({
-    id: `${prefix}-${index}`,
-    peer: '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp',
-    protocol: '/dntkit-test/damage/1.0.0',
-    payload: new TextEncoder().encode(`payload ${index}`),
-    level: 'critical',
-    attempts: index,
-    createdAt: 1_700_000_000_000 + index,
-    nextAttemptAt: 1_700_000_000_000.25 + index,
-    ...(index === count - 1
-      ? { deadLetter: { reason: 'exhausted' as const, at: 1_700_000_100_000.5 } }
-      : {})
-  }))
-}
-
-/** Writes `batches` (one apply each) to a file store; with `compact`, a snapshot after the first half. */
-async function fileStoreWith(name: string, batches: Entry[][], compact = false): Promise<string> {
-  const store = fileStore({ directory: path(name), privateKey, compaction: false })
-  await store.open()
-  for (const [index, batch] of batches.entries()) {
-    await store.apply({ put: batch })
-    if (compact && index === Math.floor(batches.length / 2) - 1) await store.compact()
-  }
-  await store.close()
-  return path(name)
-}
-
-function flip(file: string, offset: number): void {
-  const bytes = readFileSync(file)
-  bytes[offset] = (bytes[offset] as number) ^ 0x04
-  writeFileSync(file, bytes)
-}
-
-/** Record offsets of a store file: after the 32-byte header, u32 BE length frames. */
-function frames(file: string): Array<{ offset: number; end: number }> {
-  const bytes = readFileSync(file)
-  const found: Array<{ offset: number; end: number }> = []
-  for (let offset = 32; offset + 8 <= bytes.byteLength; ) {
-    const end = offset + 8 + bytes.readUInt32BE(offset)
-    found.push({ offset, end })
-    offset = end
-  }
-  return found
-}
 
 /** The few methods of a `level` database the test uses to alter a value. */
 interface RawLevel {
@@ -106,7 +60,12 @@ afterAll(() => directory.remove())
 describe('read-only commands never write', () => {
   it('healthy stores of every kind: exit 0, every file the same, times in whole milliseconds', async () => {
     const stored = entries('healthy', 4)
-    const file = await fileStoreWith('healthy-file', [stored.slice(0, 2), stored.slice(2)], true)
+    const file = await fileStoreWith(
+      path('healthy-file'),
+      privateKey,
+      [stored.slice(0, 2), stored.slice(2)],
+      true
+    )
     const level = levelStore({ location: path('healthy-level'), privateKey })
     await level.open()
     await level.apply({ put: stored })
@@ -159,10 +118,10 @@ describe('read-only commands never write', () => {
   it('damage in a journal, a snapshot, a Go file or a level value: exit 1 naming it, nothing changed', async () => {
     const stored = entries('damaged', 6)
     const batches = stored.map((item) => [item])
-    const journalStore = await fileStoreWith('damaged-journal', batches)
+    const journalStore = await fileStoreWith(path('damaged-journal'), privateKey, batches)
     const journal = path('damaged-journal/journal-0000000000000001.dnt')
     flip(journal, (frames(journal)[3] as { offset: number }).offset + 30)
-    const snapshotStore = await fileStoreWith('damaged-snapshot', batches, true)
+    const snapshotStore = await fileStoreWith(path('damaged-snapshot'), privateKey, batches, true)
     const snapshotFile = path('damaged-snapshot/snapshot-0000000000000002.dnt')
     flip(snapshotFile, (frames(snapshotFile)[1] as { offset: number }).offset + 30)
     const level = levelStore({ location: path('damaged-level'), privateKey })
@@ -245,7 +204,8 @@ describe('read-only commands never write', () => {
   it('a torn tail: read-only commands list every complete record, warn, and leave the tail in place', async () => {
     const stored = entries('torn', 3)
     const store = await fileStoreWith(
-      'torn',
+      path('torn'),
+      privateKey,
       stored.map((item) => [item])
     )
     const journal = path('torn/journal-0000000000000001.dnt')
@@ -259,75 +219,5 @@ describe('read-only commands never write', () => {
       )
     }
     expect((JSON.parse(results[1]?.stdout as string) as unknown[]).length).toBe(2)
-  })
-})
-
-describe('dnt repair', () => {
-  it('keeps the records before and after the damage, moves the file aside; a second run finds nothing', async () => {
-    const stored = entries('repair', 6)
-    const store = await fileStoreWith(
-      'repair',
-      stored.map((item) => [item])
-    )
-    const journal = path('repair/journal-0000000000000001.dnt')
-    flip(journal, (frames(journal)[3] as { offset: number }).offset + 30)
-    const damaged = readFileSync(journal)
-    const repaired = await dnt(['repair', '--key', key, '--store', `file:${store}`])
-    expect(repaired.code, repaired.stderr).toBe(0)
-    expect(repaired.stdout).toMatch(/repaired file:.* it holds 5 entries that still authenticate/)
-    expect(repaired.stdout).toMatch(
-      /journal-0000000000000001\.dnt: kept 5 records; its bytes are kept in (\S+)/
-    )
-    expect(repaired.stdout).toMatch(
-      /could not keep record 3 at offset \d+ \(\d+ bytes\): 1 record\(s\) do not authenticate/
-    )
-    const movedTo = /kept in (\S+)/.exec(repaired.stdout)?.[1] as string
-    expect(readFileSync(movedTo)).toEqual(damaged)
-    expect(statSync(movedTo).mode & 0o777).toBe(0o600)
-    const listed = await dnt(['inspect', '--key', key, '--store', `file:${store}`, '--json'])
-    expect(listed.code, listed.stderr).toBe(0)
-    expect(
-      (JSON.parse(listed.stdout) as Array<{ id: string }>).map((item) => item.id).sort()
-    ).toEqual(['repair-0', 'repair-1', 'repair-3', 'repair-4', 'repair-5'])
-    const again = await dnt(['repair', '--key', key, '--store', `file:${store}`, '--json'])
-    expect(again.code, again.stderr).toBe(0)
-    expect(JSON.parse(again.stdout)).toMatchObject({ repaired: false, entries: 5, files: [] })
-  })
-
-  it('input errors exit 2, a wrong key exits 1, and neither changes a file', async () => {
-    const store = await fileStoreWith('repair-refused', [entries('refused', 2)])
-    const journal = path('repair-refused/journal-0000000000000001.dnt')
-    flip(journal, (frames(journal)[1] as { offset: number }).offset + 30)
-    const before = snapshot(store)
-    const other = path('other.key')
-    await keygen(other)
-    const wrong = await dnt(['repair', '--key', other, '--store', `file:${store}`])
-    expect(wrong.code).toBe(1)
-    expect(wrong.stderr).toMatch(/StoreKeyMismatchError/)
-    expect((await dnt(['repair', '--key', key, '--store', 'memory:'])).code).toBe(2)
-    expect((await dnt(['repair', '--key', key, '--store', `file:${path('nothing')}`])).code).toBe(2)
-    expect(snapshot(store)).toEqual(before)
-  })
-})
-
-describe('dnt export --out', () => {
-  it('writes a new 0600 file, never over an existing one', async () => {
-    const stored = entries('export', 3)
-    const store = await fileStoreWith('export', [stored])
-    const out = path('export.jsonl')
-    const written = await dnt(['export', '--key', key, '--store', `file:${store}`, '--out', out])
-    expect(written.code, written.stderr).toBe(0)
-    expect(written.stderr).toMatch(/exported 3 entries \(1 dead-lettered\)/)
-    expect(statSync(out).mode & 0o777).toBe(0o600)
-    const lines = readFileSync(out, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-    expect(lines.map((line) => line.id)).toEqual(stored.map((item) => item.id))
-    const content = readFileSync(out)
-    const refused = await dnt(['export', '--key', key, '--store', `file:${store}`, '--out', out])
-    expect(refused.code).toBe(2)
-    expect(refused.stderr).toMatch(/already exists; nothing was written/)
-    expect(readFileSync(out)).toEqual(content)
   })
 })

@@ -9,13 +9,7 @@ import {
 } from '@dntkit/core'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  fileStore,
-  ocDiscoveryFileStore,
-  repairFileStore,
-  repairOcDiscoveryStore,
-  type StoreWarning
-} from '../src/index.js'
+import { fileStore, repairFileStore, type StoreWarning } from '../src/index.js'
 import {
   entry,
   framesOf,
@@ -25,7 +19,6 @@ import {
   temporaryDirectory,
   testPrivateKey
 } from './fixtures.js'
-import { writeGoCache } from './oc-discovery-fixture.js'
 
 const RUNS = Number(process.env.REPAIR_RUNS ?? 40)
 const privateKey = testPrivateKey()
@@ -279,39 +272,5 @@ describe('repairFileStore', () => {
       }),
       { numRuns: RUNS }
     )
-  })
-})
-
-describe('repairOcDiscoveryStore', () => {
-  it('keeps the elements that decode, the file kept aside; a file that does not decrypt is refused', async () => {
-    const file = join(directory.path, 'dnt_cache.bin')
-    const good = ocDiscoveryFileStore({ file, privateKey })
-    await good.open()
-    await good.apply({ put: [entry('a'), entry('b')] })
-    await good.close()
-    const { readGoCache } = await import('./oc-discovery-fixture.js')
-    const json = JSON.parse(await readGoCache(file, privateKey)) as unknown[]
-    await writeGoCache(file, privateKey, JSON.stringify([json[0], { did: 5 }, json[1]]))
-    const damaged = await readFile(file)
-    await expect(ocDiscoveryFileStore({ file, privateKey }).open()).rejects.toSatisfy(
-      (error: unknown) =>
-        StoreCorruptError.isInstance(error) &&
-        (error as StoreCorruptError).record === 1 &&
-        (error as StoreCorruptError).readableBefore === 1 &&
-        (error as StoreCorruptError).readableAfter === 1
-    )
-    const report = await repairOcDiscoveryStore({ file, privateKey })
-    expect(report).toMatchObject({ repaired: true, entries: 2 })
-    expect(report.files[0]?.lost.map((loss) => loss.record)).toEqual([1])
-    expect(await readFile(report.files[0]?.movedTo as string)).toEqual(damaged)
-    const reopened = ocDiscoveryFileStore({ file, privateKey })
-    expect((await reopened.open()).map((item) => item.id)).toEqual(['a', 'b'])
-    await reopened.close()
-
-    const before = await readFile(file)
-    await expect(repairOcDiscoveryStore({ file, privateKey: testPrivateKey(9) })).rejects.toSatisfy(
-      (error: unknown) => StoreKeyMismatchError.isInstance(error)
-    )
-    expect(await readFile(file)).toEqual(before)
   })
 })
