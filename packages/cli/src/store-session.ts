@@ -25,7 +25,7 @@ export interface SessionOptions extends StoreOpenOptions {
 }
 
 /** The one-line error of a store that does not open, with what to do about damage. */
-function openError(location: StoreLocation, flag: string, error: unknown): Error {
+export function openError(location: StoreLocation, flag: string, error: unknown): Error {
   const failure = withContext(`cannot open ${flag} ${location.uri}`, error)
   if (!StoreCorruptError.isInstance(error)) return failure
   return new CommandFailedError(
@@ -136,5 +136,11 @@ export async function withQueue<T>(
  * (a torn tail left in place) go to stderr as `dnt COMMAND: warning: ...`.
  */
 export function readOnly(io: CliIo, command: string): StoreOpenOptions {
-  return { readOnly: true, onWarning: (message) => note(io, `dnt ${command}: warning: ${message}`) }
+  return { readOnly: true, ...warnings(io, command) }
+}
+
+/** The store's warnings (a torn tail cut off, a stale lock taken over) as `dnt COMMAND: warning: ...` on stderr. */
+export function warnings(io: CliIo, command?: string): StoreOpenOptions {
+  const prefix = command === undefined ? 'dnt' : `dnt ${command}`
+  return { onWarning: (message) => note(io, `${prefix}: warning: ${message}`) }
 }
