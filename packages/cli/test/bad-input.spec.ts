@@ -283,7 +283,8 @@ describe('bad input: exit code, one line naming the fault, nothing changed', () 
 
   it('corrupt store: exit 1, the store left as it was', async () => {
     const corrupt = path('corrupt')
-    mkdirSync(corrupt)
+    // owner-only, as dnt creates store directories: no exposed-directory warning line
+    mkdirSync(corrupt, { mode: 0o700 })
     const copy = `file:${corrupt}`
     const migrated = await dnt(['migrate', '--key', key, '--from', store, '--to', copy])
     expect(migrated.code, migrated.stderr).toBe(0)

@@ -7,7 +7,7 @@ import { fileStore, type StoreWarning } from '../src/index.js'
 import { entry, random } from './fixtures.js'
 
 /** Extra random bit positions flipped across each file, besides every bit of one record. */
-export const SAMPLED = Number(process.env.INTEGRITY_SAMPLES ?? 150)
+export const SAMPLED = Number(process.env.INTEGRITY_SAMPLES ?? 100)
 export const SEED = Number(process.env.INTEGRITY_SEED ?? 13)
 
 export interface Opened {
