@@ -109,11 +109,17 @@ export interface StoreDamage {
 export class StoreCorruptError extends DntError {
   static override readonly code = 'DNT_STORE_CORRUPT'
   override readonly name = 'StoreCorruptError'
+  /** The damaged file (or database and sublevel). */
   declare readonly file?: string
+  /** Byte offset of the damage in `file`. */
   declare readonly offset?: number
+  /** The first record (or element, or value in key order) that does not read. */
   declare readonly record?: number
+  /** Key of the damaged value in a key-value store, e.g. `e:42`. */
   declare readonly key?: string
+  /** What still authenticates before the damage. */
   declare readonly readableBefore?: number
+  /** What still authenticates after the damage. */
   declare readonly readableAfter?: number
 
   constructor(message: string, options?: { cause?: unknown } & StoreDamage) {
