@@ -1,18 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import {
+  AbstractStore,
   DecryptionError,
   decodeEntry,
   type Entry,
   encodeEntry,
   open as openSealed,
   type Store,
-  type StoreBatch,
-  StoreClosedError,
   StoreCorruptError,
   StoreKeyMismatchError,
-  StoreLockedError,
   seal,
-  validateBatch
+  type ValidBatch
 } from '@dntkit/core'
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js'
 import { writeDurably } from './durable-write.js'
@@ -28,6 +26,8 @@ export interface SqliteStoreInit {
    * Without it records are stored in clear.
    */
   key?: CryptoKey
+  /** Read only: no lock is taken, nothing is written, `apply()` is refused (default false). */
+  readOnly?: boolean
 }
 
 // position keeps the first-put order that open() must return; a put of an
@@ -57,21 +57,25 @@ function associatedData(id: string): Uint8Array {
   return textEncoder.encode(`sqlite-store/v1:${id}`)
 }
 
-class SqliteStore implements Store {
+/**
+ * `AbstractStore` does the rest: it validates and copies every batch, runs
+ * open / apply / close one at a time in call order, refuses an apply before
+ * `open()`, after `close()` or on a read-only store. Only the primitives are here.
+ */
+class SqliteStore extends AbstractStore {
   private database: Database | undefined
-  /** Set while the store is open (the lock is held). */
+  /** Set while the store is open for writing (the lock is held). */
   private releaseLock: (() => Promise<void>) | undefined
-  private closing = false
-  /** Applies run one after the other, in call order. */
-  private queue: Promise<unknown> = Promise.resolve()
 
-  constructor(private readonly init: SqliteStoreInit) {}
+  constructor(private readonly init: SqliteStoreInit) {
+    super({ name: `sqlite store ${init.file}`, readOnly: init.readOnly ?? false })
+  }
 
-  async open(): Promise<Entry[]> {
-    if (this.releaseLock !== undefined) {
-      throw new StoreLockedError(`${this.init.file} is already open`)
-    }
-    const releaseLock = await acquireLock(`${this.init.file}.lock`, this.init.file)
+  protected async _open(): Promise<Entry[]> {
+    // a reader takes no lock: it never writes, so it cannot get in a writer's way
+    const releaseLock = this.readOnly
+      ? async () => {}
+      : await acquireLock(`${this.init.file}.lock`, this.init.file)
     try {
       const database = await this.load()
       const entries = await this.readEntries(database)
@@ -129,18 +133,9 @@ class SqliteStore implements Store {
     return entries
   }
 
-  async apply(batch: StoreBatch): Promise<void> {
-    if (this.database === undefined || this.closing) {
-      throw new StoreClosedError(`${this.init.file} is not open`)
-    }
-    // validate and copy now: a wrong batch changes nothing, a later change of
-    // the caller's objects changes nothing stored
-    const { put, delete: remove } = validateBatch(batch)
+  protected async _apply({ put, delete: ids }: ValidBatch): Promise<void> {
     const records = put.map((entry) => ({ id: entry.id, bytes: encodeEntry(entry) }))
-    const ids = remove.slice()
-    const run = this.queue.then(() => this.commit(records, ids))
-    this.queue = run.catch(() => {})
-    await run
+    await this.commit(records, ids)
   }
 
   private async commit(records: Array<{ id: string; bytes: Uint8Array }>, ids: string[]) {
@@ -150,8 +145,7 @@ class SqliteStore implements Store {
         record.bytes = await seal(key, record.bytes, associatedData(record.id))
       }
     }
-    const database = this.database
-    if (database === undefined) throw new StoreClosedError(`${this.init.file} is not open`)
+    const database = this.database as Database
     // one SQLite transaction: all of the batch or none of it
     const upsert = database.prepare(UPSERT)
     const remove = database.prepare(DELETE)
@@ -179,16 +173,11 @@ class SqliteStore implements Store {
     }
   }
 
-  async close(): Promise<void> {
-    const releaseLock = this.releaseLock
-    if (releaseLock === undefined || this.closing) return
-    this.closing = true // new applies are refused; those already queued finish
-    await this.queue
+  protected async _close(): Promise<void> {
     this.database?.close()
     this.database = undefined
-    await releaseLock()
+    await this.releaseLock?.()
     this.releaseLock = undefined
-    this.closing = false
   }
 }
 

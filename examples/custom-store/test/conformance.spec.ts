@@ -12,9 +12,12 @@ let directory: string
 storeSuite('sqlite (sql.js)', {
   setup: async () => {
     directory = await mkdtemp(join(tmpdir(), 'dntkit-sqlite-'))
-    return () => sqliteStore({ file: join(directory, 'outbox.sqlite') })
+    return (options) =>
+      sqliteStore({ file: join(directory, 'outbox.sqlite'), readOnly: options?.readOnly ?? false })
   },
-  teardown: () => rm(directory, { recursive: true, force: true })
+  teardown: () => rm(directory, { recursive: true, force: true }),
+  // the factory makes read-only stores too: the suite checks they never write
+  readOnly: true
 })
 
 const privateKey = ed25519FromSeed(new Uint8Array(32).fill(7))

@@ -2,13 +2,13 @@ import { describeError, type Entry, type Logger, Outbox, type Policy } from '@dn
 import type { Libp2p } from '@libp2p/interface'
 import { type CliIo, note } from './command.js'
 import { ATTEMPT_TIMEOUT, DEFAULT_MODE, MAX_PAYLOAD_BYTES, STOP_TIMEOUT } from './constants.js'
-import { withContext } from './errors.js'
 import type { Identity } from './key-file.js'
 import type { DeliveryMode } from './mode-flag.js'
 import { createNode } from './node.js'
 import { createStore } from './open-store.js'
 import { showProgress } from './progress.js'
 import { quietly } from './quietly.js'
+import { openError, warnings } from './store-session.js'
 import type { StoreLocation } from './store-uri.js'
 
 /**
@@ -80,7 +80,7 @@ export async function startDelivery(init: DeliveryInit): Promise<DeliverySession
   const transport = libp2pTransport(node, { mode: chooseMode })
   let outbox: Outbox
   try {
-    const store = await createStore(location, init.identity.raw)
+    const store = await createStore(location, init.identity.raw, warnings(init.io))
     outbox = new Outbox({
       transport,
       store,
@@ -93,7 +93,7 @@ export async function startDelivery(init: DeliveryInit): Promise<DeliverySession
   } catch (error) {
     await quietly(() => transport.close())
     await quietly(() => node.stop())
-    throw withContext(`cannot open --store ${location.uri}`, error)
+    throw openError(location, '--store', error)
   }
   return session(outbox, node, transport, init)
 }

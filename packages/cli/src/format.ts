@@ -73,7 +73,23 @@ export function utf8Text(payload: Uint8Array): string | undefined {
   }
 }
 
-/** An entry as `--json` prints it: every field, the payload as base64 (and text when UTF-8). */
+/** A time as `--json` prints it: whole milliseconds since the epoch (times may be fractional inside). */
+export function jsonTime(milliseconds: number): number {
+  return Math.round(milliseconds)
+}
+
+/** A time as a person reads it in `--json`: ISO 8601 in UTC, to the millisecond (null past year 275760). */
+export function isoTime(milliseconds: number): string | null {
+  const date = new Date(jsonTime(milliseconds))
+  return Number.isNaN(date.getTime()) ? null : date.toISOString()
+}
+
+/**
+ * An entry as `--json` prints it: every field, times as whole milliseconds
+ * since the epoch plus the same time in ISO 8601 (`createdAtIso`,
+ * `nextAttemptAtIso`, `deadLetter.atIso`), the payload as base64 (and as
+ * text in `data` when it is UTF-8).
+ */
 export function entryToJson(entry: Entry): Record<string, unknown> {
   const json: Record<string, unknown> = {
     id: entry.id,
@@ -82,13 +98,18 @@ export function entryToJson(entry: Entry): Record<string, unknown> {
     protocol: entry.protocol,
     level: entry.level,
     attempts: entry.attempts,
-    createdAt: entry.createdAt,
-    nextAttemptAt: entry.nextAttemptAt,
+    createdAt: jsonTime(entry.createdAt),
+    createdAtIso: isoTime(entry.createdAt),
+    nextAttemptAt: jsonTime(entry.nextAttemptAt),
+    nextAttemptAtIso: isoTime(entry.nextAttemptAt),
     size: entry.payload.byteLength
   }
   if (entry.lastError !== undefined) json.lastError = entry.lastError
   if (entry.meta !== undefined) json.meta = entry.meta
-  if (entry.deadLetter !== undefined) json.deadLetter = entry.deadLetter
+  if (entry.deadLetter !== undefined) {
+    const { reason, at } = entry.deadLetter
+    json.deadLetter = { reason, at: jsonTime(at), atIso: isoTime(at) }
+  }
   const text = utf8Text(entry.payload)
   if (text !== undefined) json.data = text
   json.base64 = Buffer.from(entry.payload).toString('base64')

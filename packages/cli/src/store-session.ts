@@ -1,7 +1,15 @@
-import { type Entry, Outbox, PeerUnreachableError, type Store, type Transport } from '@dntkit/core'
-import { withContext } from './errors.js'
+import {
+  type Entry,
+  Outbox,
+  PeerUnreachableError,
+  type Store,
+  StoreCorruptError,
+  type Transport
+} from '@dntkit/core'
+import { type CliIo, note } from './command.js'
+import { CommandFailedError, withContext } from './errors.js'
 import type { Identity } from './key-file.js'
-import { createStore } from './open-store.js'
+import { createStore, type StoreOpenOptions } from './open-store.js'
 import { checkStoreLocation, type StoreLocation } from './store-uri.js'
 
 /** An open store and what it held when it was opened. */
@@ -10,31 +18,48 @@ export interface OpenStore {
   entries: Entry[]
 }
 
+/** How a session opens its store. */
+export interface SessionOptions extends StoreOpenOptions {
+  /** Create a store that does not exist yet (default false: `work` sees none). */
+  createIfMissing?: boolean
+}
+
+/** The one-line error of a store that does not open, with what to do about damage. */
+export function openError(location: StoreLocation, flag: string, error: unknown): Error {
+  const failure = withContext(`cannot open ${flag} ${location.uri}`, error)
+  if (!StoreCorruptError.isInstance(error)) return failure
+  return new CommandFailedError(
+    `${failure.message} (see \`dnt repair --key FILE --store ${location.uri}\`)`,
+    { cause: error }
+  )
+}
+
 /**
  * Opens the store at `location`, runs `work` with it and closes it, whatever
  * happens. Open failures (corrupt, wrong key, locked) become one-line errors
- * that name the URI and exit 1. With `createIfMissing: false`, a store that
- * does not exist yet is not created: `work` sees it empty and without a store.
+ * that name the URI and exit 1; damage says where, how much still reads, and
+ * that `dnt repair` exists. A store that does not exist yet is not created
+ * (unless `createIfMissing`): `work` sees it empty and without a store.
  */
 export async function withStore<T>(
   location: StoreLocation,
   identity: Identity,
   flag: string,
   work: (opened: OpenStore | undefined) => Promise<T>,
-  options: { createIfMissing: boolean } = { createIfMissing: false }
+  options: SessionOptions = {}
 ): Promise<T> {
   const { exists } = checkStoreLocation(location, flag)
-  if (!exists && !options.createIfMissing) return work(undefined)
+  if (!exists && options.createIfMissing !== true) return work(undefined)
   const context = `${flag} ${location.uri}`
   let store: Store | undefined
   const entries: Entry[] = []
   try {
-    store = await createStore(location, identity.raw)
+    store = await createStore(location, identity.raw, options)
     const opened = await store.open()
     for await (const entry of opened) entries.push(entry)
   } catch (error) {
     await store?.close().catch(() => {})
-    throw withContext(`cannot open ${context}`, error)
+    throw openError(location, flag, error)
   }
   let result: T
   try {
@@ -67,26 +92,28 @@ const NO_DELIVERY: Transport = {
  * Opens the store at `location` through a paused `Outbox` (the queue exactly as
  * the library sees it: `entries()`, `deadLetters()`, `stats()`, `purge()`,
  * `requeue()`; nothing is delivered), runs `work` and stops it. A store that
- * does not exist is not created: `work` gets `undefined`.
+ * does not exist is not created: `work` gets `undefined`. With `readOnly`
+ * the store is opened read-only: nothing on disk changes.
  */
 export async function withQueue<T>(
   location: StoreLocation,
   identity: Identity,
   flag: string,
-  work: (outbox: Outbox | undefined) => Promise<T>
+  work: (outbox: Outbox | undefined) => Promise<T>,
+  options: StoreOpenOptions = {}
 ): Promise<T> {
   const { exists } = checkStoreLocation(location, flag)
   if (!exists) return work(undefined)
   const context = `${flag} ${location.uri}`
   const outbox = new Outbox({
-    store: await createStore(location, identity.raw),
+    store: await createStore(location, identity.raw, options),
     transport: NO_DELIVERY,
     paused: true
   })
   try {
     await outbox.start()
   } catch (error) {
-    throw withContext(`cannot open ${context}`, error)
+    throw openError(location, flag, error)
   }
   let result: T
   try {
@@ -101,4 +128,19 @@ export async function withQueue<T>(
     throw withContext(`cannot close ${context}`, error)
   }
   return result
+}
+
+/**
+ * The options of a command that only reads: the store is opened read-only
+ * (nothing on disk changes, no lock stops a running writer) and its warnings
+ * (a torn tail left in place) go to stderr as `dnt COMMAND: warning: ...`.
+ */
+export function readOnly(io: CliIo, command: string): StoreOpenOptions {
+  return { readOnly: true, ...warnings(io, command) }
+}
+
+/** The store's warnings (a torn tail cut off, a stale lock taken over) as `dnt COMMAND: warning: ...` on stderr. */
+export function warnings(io: CliIo, command?: string): StoreOpenOptions {
+  const prefix = command === undefined ? 'dnt' : `dnt ${command}`
+  return { onWarning: (message) => note(io, `${prefix}: warning: ${message}`) }
 }

@@ -204,8 +204,10 @@ describe('output', () => {
       level: 'critical',
       attempts: 2,
       createdAt: 1,
-      nextAttemptAt: 2,
-      lastError: 'PeerUnreachableError: refused'
+      // the outbox's times are fractional (monotonic clock): printed as whole milliseconds
+      nextAttemptAt: 2.6,
+      lastError: 'PeerUnreachableError: refused',
+      deadLetter: { reason: 'expired', at: 1_700_000_000_000.4 }
     })
     expect(json).toEqual({
       id: 'e',
@@ -215,9 +217,12 @@ describe('output', () => {
       level: 'critical',
       attempts: 2,
       createdAt: 1,
-      nextAttemptAt: 2,
+      createdAtIso: '1970-01-01T00:00:00.001Z',
+      nextAttemptAt: 3,
+      nextAttemptAtIso: '1970-01-01T00:00:00.003Z',
       size: 1,
       lastError: 'PeerUnreachableError: refused',
+      deadLetter: { reason: 'expired', at: 1_700_000_000_000, atIso: '2023-11-14T22:13:20.000Z' },
       data: 'x',
       base64: 'eA=='
     })

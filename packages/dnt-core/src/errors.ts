@@ -84,11 +84,62 @@ export class DeliveryRejectedError extends DntError {
   }
 }
 
-/** A store's data failed authentication or decoding somewhere other than a torn tail. */
+/** Where a store's data is damaged and how much of it still reads; every field is optional. */
+export interface StoreDamage {
+  /** The damaged file, or the database (and sublevel) that holds the damaged value. */
+  file?: string
+  /** Byte offset of the damage in `file`. */
+  offset?: number
+  /** Index of the first record that does not read (record numbers count from 1 after the file's marker; element index for an array). */
+  record?: number
+  /** Key of the damaged value in a key-value store, e.g. `e:42`. */
+  key?: string
+  /** Records (or values) of the damaged file that authenticate before the damage. */
+  readableBefore?: number
+  /** Records (or values) that authenticate after the damage. */
+  readableAfter?: number
+}
+
+/**
+ * A store's data failed authentication or decoding somewhere other than a
+ * torn tail (a crash's interrupted last write). The store changed nothing on
+ * disk; the optional fields say where the damage is and how much still reads,
+ * so a caller can decide whether to run the store's repair.
+ */
 export class StoreCorruptError extends DntError {
   static override readonly code = 'DNT_STORE_CORRUPT'
   override readonly name = 'StoreCorruptError'
+  /** The damaged file (or database and sublevel). */
+  declare readonly file?: string
+  /** Byte offset of the damage in `file`. */
+  declare readonly offset?: number
+  /** The first record (or element, or value in key order) that does not read. */
+  declare readonly record?: number
+  /** Key of the damaged value in a key-value store, e.g. `e:42`. */
+  declare readonly key?: string
+  /** What still authenticates before the damage. */
+  declare readonly readableBefore?: number
+  /** What still authenticates after the damage. */
+  declare readonly readableAfter?: number
+
+  constructor(message: string, options?: { cause?: unknown } & StoreDamage) {
+    super(message, options)
+    if (options === undefined) return
+    for (const field of DAMAGE_FIELDS) {
+      const value = options[field]
+      if (value !== undefined) (this as StoreDamage)[field] = value as never
+    }
+  }
 }
+
+const DAMAGE_FIELDS = [
+  'file',
+  'offset',
+  'record',
+  'key',
+  'readableBefore',
+  'readableAfter'
+] as const satisfies ReadonlyArray<keyof StoreDamage>
 
 /** A store was opened with a key other than the one that wrote it. */
 export class StoreKeyMismatchError extends DntError {
@@ -106,6 +157,12 @@ export class StoreLockedError extends DntError {
 export class StoreClosedError extends DntError {
   static override readonly code = 'DNT_STORE_CLOSED'
   override readonly name = 'StoreClosedError'
+}
+
+/** A write (`apply`) to a store opened with `readOnly: true`. */
+export class StoreReadOnlyError extends DntError {
+  static override readonly code = 'DNT_STORE_READ_ONLY'
+  override readonly name = 'StoreReadOnlyError'
 }
 
 /** The store failed recently; persisted messages are refused until it recovers. */

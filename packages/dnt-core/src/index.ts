@@ -57,8 +57,10 @@ export {
   PeerUnreachableError,
   StoreClosedError,
   StoreCorruptError,
+  type StoreDamage,
   StoreKeyMismatchError,
   StoreLockedError,
+  StoreReadOnlyError,
   StoreUnavailableError,
   UndeliverableError
 } from './errors.js'
@@ -81,7 +83,14 @@ export {
   validateLevel,
   validatePolicy
 } from './policy.js'
+export type { RepairedFile, RepairLoss, StoreRepairReport } from './repair-report.js'
 export type { OutboxStats, Tally } from './stats.js'
+export {
+  AbstractStore,
+  type AbstractStoreInit,
+  type StoreStatus,
+  type ValidBatch
+} from './store-base.js'
 export type {
   DeadLetter,
   DeliverOptions,

@@ -1,32 +1,34 @@
 import { decodeEntry, encodeEntry } from './entry-codec.js'
-import { StoreClosedError } from './errors.js'
-import type { Entry, Store, StoreBatch } from './types.js'
-import { validateBatch } from './validate.js'
+import { AbstractStore, type ValidBatch } from './store-base.js'
+import type { Entry, Store } from './types.js'
 
 /** Options of `memoryStore()`. */
 export interface MemoryStoreInit {
   /** Entries present before the first open (copied). */
   entries?: Entry[]
+  /** Refuse every `apply()` with `StoreReadOnlyError` (default false). */
+  readOnly?: boolean
 }
 
-class MemoryStore implements Store {
+class MemoryStore extends AbstractStore {
   // each entry kept as its compact encoding: a copy, and one object per entry for the GC
   private readonly entries = new Map<string, Uint8Array>()
-  private opened = false
 
   constructor(init: MemoryStoreInit) {
+    super({ name: 'memory store', readOnly: init.readOnly ?? false })
     for (const entry of init.entries ?? []) this.entries.set(entry.id, encodeEntry(entry))
   }
 
-  async open(): Promise<Entry[]> {
-    this.opened = true
+  protected async _open(): Promise<Entry[]> {
     return Array.from(this.entries.values(), decodeEntry)
   }
 
-  async apply(batch: StoreBatch): Promise<void> {
-    if (!this.opened) throw new StoreClosedError('memory store is not open')
-    const { put, delete: remove } = validateBatch(batch)
-    // validated first, so the batch applies whole or not at all
+  protected override async _reread(): Promise<Entry[]> {
+    return this._open()
+  }
+
+  protected async _apply({ put, delete: remove }: ValidBatch): Promise<void> {
+    // encoded first: the batch applies whole or not at all
     const encoded = put.map(encodeEntry)
     // deletes first: an id both deleted and put in one batch moves to the end
     for (const id of remove) this.entries.delete(id)
@@ -35,16 +37,21 @@ class MemoryStore implements Store {
     })
   }
 
-  async close(): Promise<void> {
-    this.opened = false
-  }
+  protected async _close(): Promise<void> {}
 }
 
 /**
  * A `Store` in memory: nothing survives the process, but the contents survive
  * `close()` and a later `open()` of the same instance, which is how tests
- * simulate a restart. Entries are copied in and out.
+ * simulate a restart. `open()` of an open memory store reads it again.
+ * Entries are copied in and out.
  */
 export function memoryStore(init: MemoryStoreInit = {}): Store {
+  if (init == null || typeof init !== 'object') {
+    throw new TypeError('memoryStore: init must be an object')
+  }
+  if (init.entries !== undefined && !Array.isArray(init.entries)) {
+    throw new TypeError('memoryStore: entries must be an array of entries')
+  }
   return new MemoryStore(init)
 }

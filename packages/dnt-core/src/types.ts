@@ -82,11 +82,21 @@ export interface StoreBatch {
  *   outbox does this for a requeued dead letter and for a new message under an
  *   id that left); deleting an unknown id is a no-op.
  * - `close()` releases files and locks; `open()` may be called again afterwards.
+ *
+ * `AbstractStore` implements the checks and the call order every store needs;
+ * a store built on it implements a few primitives.
  */
 export interface Store {
   open(): Promise<Entry[] | AsyncIterable<Entry>>
   apply(batch: StoreBatch): Promise<void>
   close(): Promise<void>
+  /**
+   * True for a store made read-only (`readOnly: true` in the stores of
+   * dntkit): `open()` writes, truncates, renames and locks nothing that
+   * would stop a writer, and `apply()` rejects with `StoreReadOnlyError`.
+   * Absent or false: a store that writes.
+   */
+  readonly readOnly?: boolean
 }
 
 export interface DeliverOptions {

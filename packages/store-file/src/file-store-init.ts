@@ -19,7 +19,21 @@ export interface FileStoreInit {
   privateKey?: PrivateKeyInput
   /** The store key itself (AES-256, 32 bytes or a `CryptoKey`), instead of `privateKey`. */
   key?: CryptoKey | Uint8Array
-  /** Move unreadable store files aside into `quarantine-*` and start empty instead of failing (default false). */
+  /**
+   * Read without ever writing: no directory, lock file or journal is
+   * created, a torn tail is reported and left in place, and `apply()` /
+   * `compact()` reject with `StoreReadOnlyError` (default false).
+   */
+  readOnly?: boolean
+  /**
+   * What `open()` does about damage other than a torn tail: `'throw'`
+   * (default) a `StoreCorruptError` and nothing on disk changed;
+   * `'quarantine'` keeps each damaged file as `<name>.corrupt-<time>`,
+   * rebuilds the store from every record that still authenticates (what
+   * `repairFileStore()` does) and opens it, with a `quarantined` warning.
+   */
+  onCorrupt?: 'throw' | 'quarantine'
+  /** @deprecated `true` is `onCorrupt: 'quarantine'`. */
   quarantine?: boolean
   /** Compaction thresholds, or `false` for no automatic compaction (`compact()` still works). */
   compaction?: CompactionInit | false
@@ -33,4 +47,51 @@ export interface FileStore extends Store, StoreEventTarget {
   open(): Promise<Entry[]>
   /** Writes a snapshot of the current entries now and drops the journals it replaces. */
   compact(): Promise<void>
+}
+
+const OPTIONS = new Set([
+  'directory',
+  'privateKey',
+  'key',
+  'readOnly',
+  'onCorrupt',
+  'quarantine',
+  'compaction',
+  'onWarning',
+  'logger'
+])
+
+/** Checks the options of `fileStore()`; throws `TypeError` naming the one at fault. */
+export function resolveFileStoreInit(
+  init: FileStoreInit
+): FileStoreInit & { onCorrupt: 'throw' | 'quarantine' } {
+  if (init == null || typeof init !== 'object')
+    throw new TypeError('fileStore: init must be an object')
+  const unknown = Object.keys(init).find((name) => !OPTIONS.has(name))
+  if (unknown !== undefined) throw new TypeError(`fileStore: unknown option "${unknown}"`)
+  if (typeof init.directory !== 'string' || init.directory.length === 0) {
+    throw new TypeError('fileStore: directory must be a non-empty string')
+  }
+  if (init.privateKey == null && init.key == null) {
+    throw new TypeError('fileStore: privateKey or key is required to encrypt the store')
+  }
+  return { ...init, onCorrupt: resolveOnCorrupt('fileStore', init) }
+}
+
+/** `onCorrupt`, or the deprecated `quarantine: true`, checked; default `'throw'`. */
+export function resolveOnCorrupt(
+  what: string,
+  init: { onCorrupt?: unknown; quarantine?: unknown; readOnly?: unknown }
+): 'throw' | 'quarantine' {
+  if (init.readOnly !== undefined && typeof init.readOnly !== 'boolean') {
+    throw new TypeError(`${what}: readOnly must be a boolean`)
+  }
+  if (init.quarantine !== undefined && typeof init.quarantine !== 'boolean') {
+    throw new TypeError(`${what}: quarantine must be a boolean`)
+  }
+  const onCorrupt = init.onCorrupt ?? (init.quarantine === true ? 'quarantine' : 'throw')
+  if (onCorrupt !== 'throw' && onCorrupt !== 'quarantine') {
+    throw new TypeError(`${what}: onCorrupt must be "throw" or "quarantine"`)
+  }
+  return onCorrupt
 }

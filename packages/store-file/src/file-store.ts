@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { realpath, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   type Aead,
@@ -8,28 +7,23 @@ import {
   describeError,
   type Entry,
   encodeEntry,
-  type StoreBatch,
   StoreClosedError,
-  StoreCorruptError,
-  StoreKeyMismatchError,
-  StoreLockedError,
-  validateBatch
+  StoreReadOnlyError,
+  type ValidBatch
 } from '@dntkit/core'
 import { JournalLedger, removeReplaced } from './compaction.js'
-import { DEFAULT_COMPACTION, FILE_STORE_LABEL, LOCK_FILE, LOGGER_NAME } from './constants.js'
-import type { FileStore, FileStoreInit } from './file-store-init.js'
-import { ensureDirectory, errorCode, syncDirectory } from './file-system.js'
+import { DEFAULT_COMPACTION, FILE_STORE_LABEL, LOGGER_NAME } from './constants.js'
+import { type FileStore, type FileStoreInit, resolveFileStoreInit } from './file-store-init.js'
 import { Journal } from './journal.js'
-import { acquireLock, type Lock } from './lock.js'
-import { quarantineFiles } from './quarantine.js'
-import { fileName, isUnsupportedVersion, SNAPSHOT } from './record-format.js'
+import type { Lock } from './lock.js'
+import { type OpenContext, openForReading, openForWriting } from './open-directory.js'
+import { fileName, SNAPSHOT } from './record-format.js'
 import { encodeBatch } from './record-payload.js'
-import { listDirectory, type Recovered, recover } from './recovery.js'
+import type { Recovered } from './recovery.js'
 import { writeSnapshot } from './snapshot.js'
-import { WarningEmitter } from './warnings.js'
+import { WarningStore } from './warnings.js'
 
-class DirectoryStore extends WarningEmitter implements FileStore {
-  private phase: 'closed' | 'opening' | 'open' | 'closing' = 'closed'
+class DirectoryStore extends WarningStore implements FileStore {
   private directory: string
   private key?: Aead
   private lock?: Lock
@@ -38,87 +32,64 @@ class DirectoryStore extends WarningEmitter implements FileStore {
   private liveBytes = 0
   private journal?: Journal
   private readonly ledger: JournalLedger
-  private queue: Promise<unknown> = Promise.resolve()
   private snapshotting?: Promise<void>
   private compactionQueued = false
-  private opening?: Promise<Entry[]>
-  private closing?: Promise<void>
 
-  constructor(private readonly init: FileStoreInit) {
-    super((init.logger ?? defaultLogger)(LOGGER_NAME), init.onWarning)
+  constructor(private readonly init: FileStoreInit & { onCorrupt: 'throw' | 'quarantine' }) {
+    super({
+      name: `file store ${init.directory}`,
+      readOnly: init.readOnly ?? false,
+      log: (init.logger ?? defaultLogger)(LOGGER_NAME),
+      onWarning: init.onWarning
+    })
     this.directory = init.directory
     this.ledger = new JournalLedger(
       init.compaction === false ? undefined : { ...DEFAULT_COMPACTION, ...init.compaction }
     )
   }
 
-  async open(): Promise<Entry[]> {
-    if (this.phase !== 'closed')
-      throw new StoreLockedError(`${this.directory}: this store is already open`)
-    this.phase = 'opening'
-    this.closing = undefined
-    this.opening = this.recoverAndOpen()
+  private context(key: Aead): OpenContext {
+    return {
+      directory: this.init.directory,
+      key,
+      onCorrupt: this.init.onCorrupt,
+      warn: (code, file, message) => this.warn(code, file, message),
+      log: this.log
+    }
+  }
+
+  protected async _open(): Promise<Entry[]> {
+    // a bad key fails before anything is read or created
+    this.key ??= await createAead(this.init, FILE_STORE_LABEL)
+    if (this.readOnly) {
+      const entries = await openForReading(this.context(this.key))
+      this.log('opened %s read-only: %d entries', this.init.directory, entries.length)
+      return entries
+    }
+    const opened = await openForWriting(this.context(this.key))
+    this.directory = opened.directory
+    this.lock = opened.lock
     try {
-      return await this.opening
+      return await this.start(opened.recovered)
     } catch (error) {
       await this.journal?.close().catch(() => {})
-      await this.lock?.release().catch(() => {})
+      await this.lock.release().catch(() => {})
       this.reset()
       throw error
     }
   }
 
-  private async recoverAndOpen(): Promise<Entry[]> {
-    // a bad key fails before anything is created
-    this.key ??= await createAead(this.init, FILE_STORE_LABEL)
-    const key = this.key
-    const { exposed } = await ensureDirectory(this.init.directory, 'fileStore directory')
-    const directory = await realpath(this.init.directory)
-    this.directory = directory
-    if (exposed) {
-      this.warn('exposed-directory', directory, `${directory} is accessible to group or others`)
-    }
-    const lockPath = join(directory, LOCK_FILE)
-    this.lock = await acquireLock(lockPath, `store directory ${directory}`, (pid) => {
-      this.warn(
-        'stale-lock',
-        lockPath,
-        `took over the lock of process ${pid ?? '(unknown)'}, which is gone`
-      )
-    })
-    const listing = await listDirectory(directory)
-    let recovered: Recovered | undefined
-    if (listing.snapshot !== undefined || listing.journals.length > 0) {
-      try {
-        recovered = await recover(directory, listing, key)
-      } catch (error) {
-        if (this.init.quarantine !== true || !quarantinable(error)) throw error
-        const target = await quarantineFiles(directory, listing.storeFiles)
-        this.warn(
-          'quarantined',
-          target,
-          `${describeError(error)}; store files moved to ${target}, starting empty`
-        )
-        listing.leftovers = []
-      }
-    }
-    for (const name of listing.leftovers) {
-      // a leftover that cannot be removed is harmless: it is ignored by every open
-      await unlink(join(directory, name)).catch((error) => {
-        if (errorCode(error) !== 'ENOENT')
-          this.log.error('cannot remove %s: %s', name, describeError(error))
-      })
-    }
-    if (listing.leftovers.length > 0) await syncDirectory(directory)
+  private async start(recovered: Recovered | undefined): Promise<Entry[]> {
+    const key = this.key as Aead
     if (recovered === undefined) {
       this.storeId = new Uint8Array(randomBytes(16))
-      this.journal = await Journal.create(directory, 1, this.storeId, key)
+      this.journal = await Journal.create(this.directory, 1, this.storeId, key)
       this.ledger.reset([{ generation: 1, bytes: this.journal.bytes, records: 0 }])
-      this.phase = 'open'
-      this.log('opened new store in %s', directory)
+      this.log('opened new store in %s', this.directory)
       return []
     }
     const active = recovered.journals.at(-1) as Recovered['journals'][number]
+    // cuts a torn tail (its bytes were kept aside when the directory was opened)
     this.journal = await Journal.resume(
       active.file.path,
       active.file.header,
@@ -126,14 +97,6 @@ class DirectoryStore extends WarningEmitter implements FileStore {
       active.validEnd,
       active.records
     )
-    if (active.tail !== undefined) {
-      const cut = active.file.bytes.byteLength - active.validEnd
-      this.warn(
-        'torn-tail',
-        active.file.path,
-        `cut off ${cut} bytes at offset ${active.validEnd} (${active.tail.reason}): the last append was interrupted`
-      )
-    }
     this.storeId = recovered.storeId
     this.entries = recovered.entries
     for (const encoded of this.entries.values()) this.liveBytes += encoded.byteLength
@@ -144,43 +107,24 @@ class DirectoryStore extends WarningEmitter implements FileStore {
         records: journal.records
       }))
     )
-    this.phase = 'open'
     this.log(
       'opened %s: %d entries, %d journal(s)',
-      directory,
+      this.directory,
       this.entries.size,
       this.ledger.count
     )
     return recovered.decoded
   }
 
-  async apply(batch: StoreBatch): Promise<void> {
-    if (this.phase !== 'open')
-      throw new StoreClosedError(`${this.directory}: the store is not open`)
-    const { put, delete: remove } = validateBatch(batch)
-    // encoded now: later changes to the caller's objects change nothing stored
+  protected async _apply({ put, delete: remove }: ValidBatch): Promise<void> {
     const puts = put.map((entry) => ({ id: entry.id, encoded: encodeEntry(entry) }))
-    const deletes = remove.slice()
-    return this.serialize(() => this.commit(puts, deletes))
-  }
-
-  private serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task)
-    this.queue = run.catch(() => {})
-    return run
-  }
-
-  private async commit(
-    puts: { id: string; encoded: Uint8Array }[],
-    deletes: string[]
-  ): Promise<void> {
-    const putIds = new Set(puts.map((put) => put.id))
-    const effective = [...new Set(deletes)].filter((id) => this.entries.has(id) || putIds.has(id))
+    const putIds = new Set(puts.map((item) => item.id))
+    const effective = [...new Set(remove)].filter((id) => this.entries.has(id) || putIds.has(id))
     if (puts.length === 0 && effective.length === 0) return
     const journal = this.journal as Journal
     const written = await journal.append(
       encodeBatch(
-        puts.map((put) => put.encoded),
+        puts.map((item) => item.encoded),
         effective
       )
     )
@@ -213,6 +157,7 @@ class DirectoryStore extends WarningEmitter implements FileStore {
    */
   private async startCompaction(): Promise<{ written: Promise<unknown> }> {
     try {
+      if (this.status !== 'open') throw new StoreClosedError(`${this.storeName} is not open`)
       await this.snapshotting
       const previous = this.journal as Journal
       const key = this.key as Aead
@@ -250,35 +195,26 @@ class DirectoryStore extends WarningEmitter implements FileStore {
   }
 
   async compact(): Promise<void> {
-    if (this.phase !== 'open')
-      throw new StoreClosedError(`${this.directory}: the store is not open`)
+    if (this.readOnly) {
+      throw new StoreReadOnlyError(`${this.storeName} was opened read-only: it never writes`)
+    }
     const { written } = await this.serialize(() => this.startCompaction())
     const error = await written
     if (error !== undefined) throw error
   }
 
-  async close(): Promise<void> {
-    // a close during open waits for the open, then closes what it opened
-    if (this.phase === 'opening') await this.opening?.catch(() => {})
-    if (this.phase === 'closing' && this.closing !== undefined) return this.closing
-    if (this.phase !== 'open') return
-    this.phase = 'closing'
-    this.closing = (async () => {
-      await this.queue
-      await this.snapshotting
-      try {
-        await this.journal?.close()
-      } finally {
-        await this.lock?.release()
-        this.reset()
-        this.log('closed %s', this.directory)
-      }
-    })()
-    return this.closing
+  protected async _close(): Promise<void> {
+    await this.snapshotting
+    try {
+      await this.journal?.close()
+    } finally {
+      await this.lock?.release()
+      this.reset()
+      this.log('closed %s', this.directory)
+    }
   }
 
   private reset(): void {
-    this.phase = 'closed'
     this.journal = undefined
     this.lock = undefined
     this.entries = new Map()
@@ -288,25 +224,11 @@ class DirectoryStore extends WarningEmitter implements FileStore {
   }
 }
 
-function quarantinable(error: unknown): boolean {
-  if (StoreKeyMismatchError.isInstance(error)) return true
-  // a newer format version is not damage: never move it aside
-  return StoreCorruptError.isInstance(error) && !isUnsupportedVersion(error)
-}
-
 /**
  * An encrypted, crash-safe `Store` in a directory: an append-only journal of
  * AES-256-GCM sealed batch records plus a snapshot, compacted in the
  * background. See the README for the byte layout and the guarantees.
  */
 export function fileStore(init: FileStoreInit): FileStore {
-  if (init == null || typeof init !== 'object')
-    throw new TypeError('fileStore: init must be an object')
-  if (typeof init.directory !== 'string' || init.directory.length === 0) {
-    throw new TypeError('fileStore: directory must be a non-empty string')
-  }
-  if (init.privateKey == null && init.key == null) {
-    throw new TypeError('fileStore: privateKey or key is required to encrypt the store')
-  }
-  return new DirectoryStore(init)
+  return new DirectoryStore(resolveFileStoreInit(init))
 }

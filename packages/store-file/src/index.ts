@@ -5,10 +5,12 @@
  * `fileStore()` keeps entries in a directory as an append-only journal of
  * AES-256-GCM sealed batch records plus a snapshot, compacted in the
  * background, so an `apply` costs the same with 10 or 100,000 entries queued;
- * `apply` resolves only once its data is fsynced, a torn last record from a
- * crash is cut off on open, anything else that fails authentication is a
- * typed error. `ocDiscoveryFileStore()` reads and writes the Go original's
- * `dnt_cache.bin`, bit for bit.
+ * `apply` resolves only once its data is fsynced, a torn tail from a crash
+ * is cut off by an open for writing (its bytes kept beside the journal),
+ * anything else that fails authentication is a typed error saying where;
+ * `readOnly: true` never writes, and `repairFileStore()` keeps every record
+ * that still authenticates. `ocDiscoveryFileStore()` reads and writes the Go
+ * original's `dnt_cache.bin`, bit for bit.
  *
  * @example
  *
@@ -30,10 +32,15 @@ export {
 export { fileStore } from './file-store.js'
 export type { CompactionInit, FileStore, FileStoreInit } from './file-store-init.js'
 export {
+  type RepairOcDiscoveryStoreInit,
+  repairOcDiscoveryStore
+} from './oc-discovery-repair.js'
+export {
   type OcDiscoveryFileStore,
   type OcDiscoveryFileStoreInit,
   ocDiscoveryFileStore
 } from './oc-discovery-store.js'
+export { type RepairFileStoreInit, repairFileStore } from './repair.js'
 export type {
   StoreEvents,
   StoreEventTarget,

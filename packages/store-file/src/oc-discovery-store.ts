@@ -1,35 +1,27 @@
-import { createHash } from 'node:crypto'
-import { readFile, realpath, stat } from 'node:fs/promises'
+import { readFile, realpath } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
   type Aead,
   cloneEntry,
   createAead,
-  DecryptionError,
   defaultLogger,
+  describeError,
   type Entry,
   type LoggerFactory,
   type PrivateKeyInput,
   type Store,
-  type StoreBatch,
-  StoreClosedError,
-  StoreCorruptError,
-  StoreKeyMismatchError,
-  StoreLockedError,
-  validateBatch,
-  validateEntry
+  type ValidBatch
 } from '@dntkit/core'
+import { keepAside } from './aside.js'
 import { LOCK_SUFFIX, LOGGER_NAME, OC_DISCOVERY_LABEL } from './constants.js'
-
-/** The Go format seals the whole file without associated data. */
-const NO_ASSOCIATED_DATA = new Uint8Array(0)
-
-import { ensureDirectory, errorCode, replaceFile, writeAll } from './file-system.js'
-import { splitArray } from './json-scan.js'
+import { resolveOnCorrupt } from './file-store-init.js'
+import { ensureDirectory } from './file-system.js'
 import { acquireLock, type Lock } from './lock.js'
-import { decodeElement, type ElementOrigin, encodeElement } from './oc-discovery-element.js'
-import type { StoreEventTarget } from './warnings.js'
-import { type StoreWarning, WarningEmitter } from './warnings.js'
+import { encodeElement } from './oc-discovery-element.js'
+import { type Held, invalidElements, readCache } from './oc-discovery-read.js'
+import { writeCache } from './oc-discovery-write.js'
+import type { StoreEventTarget, StoreWarning } from './warnings.js'
+import { WarningStore } from './warnings.js'
 
 /** Options of `ocDiscoveryFileStore()`. */
 export interface OcDiscoveryFileStoreInit {
@@ -39,6 +31,15 @@ export interface OcDiscoveryFileStoreInit {
   privateKey?: PrivateKeyInput
   /** The 32-byte AES-256 key itself, instead of `privateKey`. */
   key?: CryptoKey | Uint8Array
+  /** Read without ever writing: no directory or lock file is created, `apply()` rejects with `StoreReadOnlyError` (default false). */
+  readOnly?: boolean
+  /**
+   * What `open()` does when elements do not decode: `'throw'` (default) a
+   * `StoreCorruptError`, nothing changed; `'quarantine'` keeps the file as
+   * `dnt_cache.bin.corrupt-<time>` and rewrites it with the elements that
+   * decode, with a `quarantined` warning (read-only: opens with them).
+   */
+  onCorrupt?: 'throw' | 'quarantine'
   onWarning?: (warning: StoreWarning) => void
   logger?: LoggerFactory
 }
@@ -48,153 +49,85 @@ export interface OcDiscoveryFileStore extends Store, StoreEventTarget {
   open(): Promise<Entry[]>
 }
 
-interface Held {
-  entry: Entry
-  /** The element's JSON text as it will be written. */
-  text: string
-  origin?: ElementOrigin
-}
-
-const textDecoder = new TextDecoder('utf-8', { fatal: true })
-const textEncoder = new TextEncoder()
-
-class OcDiscoveryStore extends WarningEmitter implements OcDiscoveryFileStore {
+class OcDiscoveryStore extends WarningStore implements OcDiscoveryFileStore {
   private file: string
   private key?: Aead
   private lock?: Lock
   private held = new Map<string, Held>()
-  private phase: 'closed' | 'opening' | 'open' = 'closed'
-  private opening?: Promise<Entry[]>
-  private queue: Promise<unknown> = Promise.resolve()
 
-  constructor(private readonly init: OcDiscoveryFileStoreInit) {
-    super((init.logger ?? defaultLogger)(`${LOGGER_NAME}:oc-discovery`), init.onWarning)
+  constructor(
+    private readonly init: OcDiscoveryFileStoreInit & { onCorrupt: 'throw' | 'quarantine' }
+  ) {
+    super({
+      name: `oc-discovery store ${init.file}`,
+      readOnly: init.readOnly ?? false,
+      log: (init.logger ?? defaultLogger)(`${LOGGER_NAME}:oc-discovery`),
+      onWarning: init.onWarning
+    })
     this.file = init.file
   }
 
-  async open(): Promise<Entry[]> {
-    if (this.phase !== 'closed')
-      throw new StoreLockedError(`${this.file}: this store is already open`)
-    this.phase = 'opening'
-    this.opening = this.openFile()
-    return this.opening
-  }
-
-  private async openFile(): Promise<Entry[]> {
-    try {
-      this.key ??= await createAead(this.init, OC_DISCOVERY_LABEL)
-      await ensureDirectory(dirname(this.init.file), 'ocDiscoveryFileStore file directory')
-      this.file = join(await realpath(dirname(this.init.file)), basename(this.init.file))
-      const lockPath = this.file + LOCK_SUFFIX
-      this.lock = await acquireLock(lockPath, this.file, (pid) => {
-        this.warn(
-          'stale-lock',
-          lockPath,
-          `took over the lock of process ${pid ?? '(unknown)'}, which is gone`
-        )
-      })
-      this.held = await this.read(this.key)
-      this.phase = 'open'
-      this.log('opened %s: %d entries', this.file, this.held.size)
-      return Array.from(this.held.values(), (held) => cloneEntry(held.entry))
-    } catch (error) {
-      await this.lock?.release().catch(() => {})
-      this.lock = undefined
-      this.phase = 'closed'
-      throw error
+  protected async _open(): Promise<Entry[]> {
+    this.key ??= await createAead(this.init, OC_DISCOVERY_LABEL)
+    if (this.readOnly) {
+      this.held = await this.read(this.init.file, this.key)
+      this.log('opened %s read-only: %d entries', this.init.file, this.held.size)
+      return this.entries()
     }
-  }
-
-  private async read(key: Aead): Promise<Map<string, Held>> {
-    const held = new Map<string, Held>()
-    let bytes: Uint8Array
-    try {
-      const info = await stat(this.file)
-      if (!info.isFile())
-        throw new TypeError(`ocDiscoveryFileStore: "${this.file}" is not a regular file`)
-      bytes = await readFile(this.file)
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return held
-      throw error
-    }
-    let plaintext: Uint8Array
-    try {
-      plaintext = await key.open(bytes, NO_ASSOCIATED_DATA)
-    } catch (error) {
-      if (!DecryptionError.isInstance(error) || bytes.byteLength < 28) {
-        throw new StoreCorruptError(
-          `${this.file}: ${bytes.byteLength} bytes, too short for nonce and tag`
-        )
-      }
-      throw new StoreKeyMismatchError(
-        `${this.file}: does not decrypt with this key (written with another node key, or corrupted; the format cannot tell which)`,
-        { cause: error }
+    await ensureDirectory(dirname(this.init.file), 'ocDiscoveryFileStore file directory')
+    this.file = join(await realpath(dirname(this.init.file)), basename(this.init.file))
+    const lockPath = this.file + LOCK_SUFFIX
+    this.lock = await acquireLock(lockPath, this.file, (pid) => {
+      this.warn(
+        'stale-lock',
+        lockPath,
+        `took over the lock of process ${pid ?? '(unknown)'}, which is gone`
       )
-    }
-    let elements: string[]
-    let values: unknown[]
+    })
     try {
-      const text = textDecoder.decode(plaintext)
-      const parsed: unknown = JSON.parse(text)
-      if (parsed !== null && !Array.isArray(parsed)) throw new TypeError('not an array')
-      values = (parsed as unknown[] | null) ?? []
-      elements = splitArray(text)
-      if (elements.length !== values.length) throw new TypeError('element count differs')
+      this.held = await this.read(this.file, this.key)
     } catch (error) {
-      throw new StoreCorruptError(`${this.file}: decrypted content is not a JSON array`, {
-        cause: error
-      })
+      await this.lock.release().catch(() => {})
+      this.lock = undefined
+      throw error
     }
-    const derived = new Map<string, number>()
-    for (const [index, raw] of elements.entries()) {
-      let decoded: ReturnType<typeof decodeElement>
-      try {
-        decoded = decodeElement(raw, values[index])
-        if (decoded.entry.id === '') {
-          // no dntkit id: derive one from the element's text, the same on every open
-          const hash = `oc-${createHash('sha256').update(raw).digest('hex').slice(0, 32)}`
-          const seen = (derived.get(hash) ?? 0) + 1
-          derived.set(hash, seen)
-          decoded.entry.id = seen === 1 ? hash : `${hash}-${seen}`
-          decoded.origin.rawKeepsId = seen === 1
-        }
-        validateEntry(decoded.entry, 'element')
-      } catch (error) {
-        throw new StoreCorruptError(
-          `${this.file}: element ${index} is invalid: ${(error as Error).message}`,
-          {
-            cause: error
-          }
-        )
-      }
-      const { entry, origin } = decoded
-      if (held.has(entry.id)) {
-        throw new StoreCorruptError(`${this.file}: element ${index} repeats the id "${entry.id}"`)
-      }
-      // an element whose id is not in its text gets it written in, so the id survives deletes of its twin
-      held.set(entry.id, {
-        entry,
-        origin,
-        text: origin.rawKeepsId ? raw : encodeElement(entry, origin)
-      })
-    }
-    return held
+    this.log('opened %s: %d entries', this.file, this.held.size)
+    return this.entries()
   }
 
-  async apply(batch: StoreBatch): Promise<void> {
-    if (this.phase !== 'open') throw new StoreClosedError(`${this.file}: the store is not open`)
-    const { put, delete: remove } = validateBatch(batch)
-    const puts = put.map(cloneEntry)
-    const deletes = remove.slice()
-    const run = this.queue.then(() => this.commit(puts, deletes))
-    this.queue = run.catch(() => {})
-    return run
+  private entries(): Entry[] {
+    return Array.from(this.held.values(), (held) => cloneEntry(held.entry))
   }
 
-  private async commit(puts: Entry[], deletes: string[]): Promise<void> {
-    if (puts.length === 0 && !deletes.some((id) => this.held.has(id))) return
+  /** The elements that decode; on invalid ones, throws or (`quarantine`) sets the file aside. */
+  private async read(file: string, key: Aead): Promise<Map<string, Held>> {
+    const contents = await readCache(file, key)
+    if (contents === undefined) return new Map()
+    if (contents.invalid.length === 0) return contents.held
+    const error = invalidElements(file, contents)
+    if (this.init.onCorrupt === 'throw') throw error
+    if (this.readOnly) {
+      this.warn(
+        'quarantined',
+        file,
+        `${describeError(error)}; read-only, so nothing was moved: opened with the ${contents.held.size} elements that decode`
+      )
+      return contents.held
+    }
+    const aside = await keepAside(file, await readFile(file), 'corrupt')
+    await writeCache(file, key, contents.held)
+    this.warn(
+      'quarantined',
+      file,
+      `${describeError(error)}; the file is kept as ${aside} and was rewritten with the ${contents.held.size} elements that decode`
+    )
+    return contents.held
+  }
+
+  protected async _apply({ put, delete: remove }: ValidBatch): Promise<void> {
+    if (put.length === 0 && !remove.some((id) => this.held.has(id))) return
     const next = new Map(this.held)
-    for (const entry of puts) {
+    for (const entry of put) {
       const origin = next.get(entry.id)?.origin
       next.set(entry.id, {
         entry,
@@ -202,25 +135,12 @@ class OcDiscoveryStore extends WarningEmitter implements OcDiscoveryFileStore {
         ...(origin ? { origin } : {})
       })
     }
-    for (const id of deletes) next.delete(id)
-    // Go's json.Marshal of an empty (nil) slice is null
-    const texts = Array.from(next.values(), (held) => held.text)
-    const json = texts.length === 0 ? 'null' : `[${texts.join(',')}]`
-    const sealed = await (this.key as Aead).seal(textEncoder.encode(json), NO_ASSOCIATED_DATA)
-    const directory = dirname(this.file)
-    await replaceFile(this.file, directory, async (handle) => {
-      await writeAll(handle, sealed, 0)
-      return sealed.byteLength
-    })
+    for (const id of remove) next.delete(id)
+    await writeCache(this.file, this.key as Aead, next)
     this.held = next
   }
 
-  async close(): Promise<void> {
-    // a close during open waits for the open, then closes what it opened
-    if (this.phase === 'opening') await this.opening?.catch(() => {})
-    if (this.phase !== 'open') return
-    this.phase = 'closed'
-    await this.queue
+  protected async _close(): Promise<void> {
     await this.lock?.release()
     this.lock = undefined
     this.held = new Map()
@@ -237,11 +157,17 @@ class OcDiscoveryStore extends WarningEmitter implements OcDiscoveryFileStore {
 export function ocDiscoveryFileStore(init: OcDiscoveryFileStoreInit): OcDiscoveryFileStore {
   if (init == null || typeof init !== 'object')
     throw new TypeError('ocDiscoveryFileStore: init must be an object')
+  const known = ['file', 'privateKey', 'key', 'readOnly', 'onCorrupt', 'onWarning', 'logger']
+  const unknown = Object.keys(init).find((name) => !known.includes(name))
+  if (unknown !== undefined) {
+    throw new TypeError(`ocDiscoveryFileStore: unknown option "${unknown}"`)
+  }
   if (typeof init.file !== 'string' || init.file.length === 0) {
     throw new TypeError('ocDiscoveryFileStore: file must be a non-empty string')
   }
   if (init.privateKey == null && init.key == null) {
     throw new TypeError('ocDiscoveryFileStore: privateKey or key is required')
   }
-  return new OcDiscoveryStore(init)
+  const onCorrupt = resolveOnCorrupt('ocDiscoveryFileStore', init)
+  return new OcDiscoveryStore({ ...init, onCorrupt })
 }

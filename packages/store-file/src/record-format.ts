@@ -79,32 +79,39 @@ export function encodeHeader(kind: FileKind, generation: number, storeId: Uint8A
   return { kind, generation, storeId: bytes.slice(16), bytes }
 }
 
+/** Where in the header of `file` the damage is (the header is record 0's plaintext copy). */
+function at(file: string, offset: number): { file: string; offset: number; record: number } {
+  return { file, offset, record: 0 }
+}
+
 /** Checks the plaintext header of `file`; throws `StoreCorruptError` naming what is wrong. */
 export function parseHeader(bytes: Uint8Array, file: string): FileHeader {
   if (bytes.byteLength < HEADER_BYTES) {
     throw new StoreCorruptError(
-      `${file}: ${bytes.byteLength} bytes, shorter than the 32-byte header`
+      `${file}: ${bytes.byteLength} bytes, shorter than the 32-byte header`,
+      { file, offset: 0, record: 0, readableBefore: 0 }
     )
   }
   const header = bytes.slice(0, HEADER_BYTES)
   if (!MAGIC.every((byte, index) => header[index] === byte)) {
-    throw new StoreCorruptError(`${file}: not a dntkit store file (bad magic)`)
+    throw new StoreCorruptError(`${file}: not a dntkit store file (bad magic)`, at(file, 0))
   }
   if (header[4] !== FORMAT_VERSION) {
     const error = new StoreCorruptError(
-      `${file}: format version ${header[4]}, this version of @dntkit/store-file reads version ${FORMAT_VERSION}`
+      `${file}: format version ${header[4]}, this version of @dntkit/store-file reads version ${FORMAT_VERSION}`,
+      at(file, 4)
     )
     unsupported.add(error)
     throw error
   }
   const kind = header[5]
   if (kind !== JOURNAL && kind !== SNAPSHOT)
-    throw new StoreCorruptError(`${file}: unknown file kind ${kind}`)
+    throw new StoreCorruptError(`${file}: unknown file kind ${kind}`, at(file, 5))
   if (header[6] !== 0 || header[7] !== 0)
-    throw new StoreCorruptError(`${file}: reserved header bytes are not zero`)
+    throw new StoreCorruptError(`${file}: reserved header bytes are not zero`, at(file, 6))
   const generation = new DataView(header.buffer).getBigUint64(8)
   if (generation < 1n || generation > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new StoreCorruptError(`${file}: generation ${generation} out of range`)
+    throw new StoreCorruptError(`${file}: generation ${generation} out of range`, at(file, 8))
   }
   return { kind, generation: Number(generation), storeId: header.slice(16), bytes: header }
 }

@@ -1,4 +1,5 @@
 import { ByteReader, ByteWriter } from '@dntkit/core'
+import { decode as decodeVarint, encodingLength } from 'uint8-varint'
 
 /**
  * Plaintexts of the records after the marker. The first byte says what the
@@ -77,18 +78,23 @@ function readEntries(reader: ByteReader): Uint8Array[] {
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
 
+/** Where the id's varint length starts in an `encodeEntry` encoding: after the version and flags bytes. */
+const ID_LENGTH_OFFSET = 2
+
 /** The id of an `encodeEntry` encoding (after version and flags), read without decoding the rest. */
 export function entryId(encoded: Uint8Array): string {
-  let length = 0
-  let scale = 1
-  let offset = 2
-  for (;;) {
-    const byte = encoded[offset++]
-    if (byte === undefined || scale > 2 ** 28) throw new RangeError('entry id length is malformed')
-    length += (byte & 0x7f) * scale
-    if ((byte & 0x80) === 0) break
-    scale *= 0x80
+  // an id is at most MAX_ID_LENGTH (256) UTF-16 units: its length needs at most 2 varint bytes,
+  // and 5 bound the read (uint8-varint reads up to 8, past the end of a short array too)
+  let length: number
+  try {
+    length = decodeVarint(encoded.subarray(ID_LENGTH_OFFSET, ID_LENGTH_OFFSET + 5))
+  } catch {
+    throw new RangeError('entry id length is malformed')
   }
-  if (offset + length > encoded.byteLength) throw new RangeError('entry id exceeds the entry')
+  const offset = ID_LENGTH_OFFSET + encodingLength(length)
+  // the length's last byte has no continuation bit: a longer (non-minimal) encoding is refused
+  if ((encoded[offset - 1] as number) >= 0x80) throw new RangeError('entry id length is malformed')
+  if (!Number.isSafeInteger(length) || offset + length > encoded.byteLength)
+    throw new RangeError('entry id exceeds the entry')
   return textDecoder.decode(encoded.subarray(offset, offset + length))
 }

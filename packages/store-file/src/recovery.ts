@@ -8,7 +8,13 @@ import {
   StoreKeyMismatchError
 } from '@dntkit/core'
 import { TEMPORARY_SUFFIX } from './constants.js'
-import { type LoadedFile, loadFile, readRecords } from './record-file.js'
+import {
+  damagedRecords,
+  type LoadedFile,
+  loadFile,
+  type RecordDamage,
+  readRecords
+} from './record-file.js'
 import {
   type FileKind,
   fileName,
@@ -26,8 +32,8 @@ export interface RecoveredJournal {
   /** Records after the marker that authenticated. */
   records: number
   validEnd: number
-  /** Damage after `validEnd` that will be cut off (only possible in the newest journal). */
-  tail?: { offset: number; reason: string }
+  /** A torn tail after `validEnd` (only the newest journal has one): cut off by an open for writing. */
+  tail?: RecordDamage
 }
 
 /** What `recover` read from a store directory; nothing on disk is changed by reading it. */
@@ -84,16 +90,16 @@ export async function listDirectory(directory: string): Promise<DirectoryListing
   }
 }
 
-function corrupt(message: string, cause?: unknown): StoreCorruptError {
-  return new StoreCorruptError(message, cause === undefined ? undefined : { cause })
+function corrupt(message: string, options?: ConstructorParameters<typeof StoreCorruptError>[1]) {
+  return new StoreCorruptError(message, options)
 }
 
 /**
  * Reads the newest snapshot and the journals after it, authenticating every
- * record. Throws `StoreKeyMismatchError` when no file's marker opens with
- * `key`, `StoreCorruptError` (naming the file) for any other failure except
- * a damaged tail of the newest journal, which is returned for the caller to
- * cut off.
+ * record; changes nothing on disk. Throws `StoreKeyMismatchError` when no
+ * file's marker opens with `key`, and `StoreCorruptError` (file, offset,
+ * record, what reads before and after) for any damage but a torn tail of the
+ * newest journal, which is returned for the caller to cut off or report.
  */
 export async function recover(
   directory: string,
@@ -108,8 +114,10 @@ export async function recover(
   ) {
     const missing =
       expected.find((generation, index) => listing.journals[index] !== generation) ?? first
+    const path = join(directory, fileName(JOURNAL, missing))
     throw corrupt(
-      `${join(directory, fileName(JOURNAL, missing))} is missing (journals present: ${listing.journals.join(', ') || 'none'}, snapshot: ${listing.snapshot ?? 'none'})`
+      `${path} is missing (journals present: ${listing.journals.join(', ') || 'none'}, snapshot: ${listing.snapshot ?? 'none'})`,
+      { file: path }
     )
   }
   const targets = [
@@ -131,15 +139,18 @@ export async function recover(
     )
   }
   if (closed.length > 0) {
+    const path = (closed[0] as LoadedFile).path
     throw corrupt(
-      `${(closed[0] as LoadedFile).path}: the marker record fails authentication while the store's other files open with this key`
+      `${path}: the marker record fails authentication while the store's other files open with this key`,
+      { file: path, offset: 32, record: 0 }
     )
   }
   const storeId = (files[0] as LoadedFile).header.storeId
   for (const file of files) {
     if (!sameBytes(file.header.storeId, storeId)) {
       throw corrupt(
-        `${file.path}: belongs to another store (its store id differs from ${(files[0] as LoadedFile).path})`
+        `${file.path}: belongs to another store (its store id differs from ${(files[0] as LoadedFile).path})`,
+        { file: file.path, offset: 16, record: 0 }
       )
     }
   }
@@ -158,11 +169,11 @@ export async function recover(
 
   const journals: RecoveredJournal[] = []
   for (const [index, file] of journalFiles.entries()) {
-    const { records, validEnd, tail } = await readRecords(file, key)
-    if (tail !== undefined && index !== journalFiles.length - 1) {
-      throw corrupt(
-        `${file.path}: damaged at offset ${tail.offset} (${tail.reason}) although a newer journal follows it`
-      )
+    const { records, offsets, validEnd, damage } = await readRecords(file, key)
+    const newest = index === journalFiles.length - 1
+    if (damage !== undefined && (damage.kind === 'corrupt' || !newest)) {
+      const note = newest ? '' : ', although a newer journal follows it'
+      throw damagedRecords(file.path, damage, records.length, note)
     }
     for (const [number, plaintext] of records.entries()) {
       try {
@@ -171,8 +182,15 @@ export async function recover(
         for (const id of batch.deletes) entries.delete(id)
       } catch (error) {
         throw corrupt(
-          `${file.path}: record ${number + 1} is malformed: ${(error as Error).message}`,
-          error
+          `${file.path}: record ${number + 1} authenticates but is malformed: ${(error as Error).message}`,
+          {
+            cause: error,
+            file: file.path,
+            offset: offsets[number] as number,
+            record: number + 1,
+            readableBefore: number,
+            readableAfter: records.length - number - 1
+          }
         )
       }
     }
@@ -180,7 +198,7 @@ export async function recover(
       file,
       records: records.length,
       validEnd,
-      ...(tail === undefined ? {} : { tail })
+      ...(damage === undefined ? {} : { tail: damage })
     })
   }
 
@@ -190,8 +208,8 @@ export async function recover(
       decoded.push(decodedSnapshot.get(encoded) ?? decodeEntry(encoded))
     } catch (error) {
       throw corrupt(
-        `${directory}: entry "${id}" does not decode: ${(error as Error).message}`,
-        error
+        `${directory}: entry "${id}" authenticates but does not decode: ${(error as Error).message}`,
+        { cause: error, file: directory }
       )
     }
   }

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { type Aead, decodeEntry, type Entry, StoreCorruptError } from '@dntkit/core'
 import { SNAPSHOT_CHUNK_BYTES } from './constants.js'
 import { replaceFile, writeAll } from './file-system.js'
-import { type LoadedFile, readRecords } from './record-file.js'
+import { damagedRecords, type LoadedFile, readRecords } from './record-file.js'
 import { encodeHeader, fileName, frame, MARKER_AAD, recordAad, SNAPSHOT } from './record-format.js'
 import {
   CHUNK,
@@ -14,7 +14,7 @@ import {
 
 /**
  * Writes snapshot `generation` holding `entries` (encoded, in order) as
- * chunk records of about 1 MiB and an end record; atomically (tmp, fsync,
+ * chunk records of about `chunkBytes` (1 MiB) and an end record; atomically (tmp, fsync,
  * rename, fsync directory). Resolves with the file's size.
  */
 export async function writeSnapshot(
@@ -22,7 +22,8 @@ export async function writeSnapshot(
   generation: number,
   storeId: Uint8Array,
   key: Aead,
-  entries: Uint8Array[]
+  entries: Uint8Array[],
+  chunkBytes: number = SNAPSHOT_CHUNK_BYTES
 ): Promise<number> {
   const header = encodeHeader(SNAPSHOT, generation, storeId)
   const path = join(directory, fileName(SNAPSHOT, generation))
@@ -44,7 +45,7 @@ export async function writeSnapshot(
     for (const entry of entries) {
       chunk.push(entry)
       size += entry.byteLength
-      if (size >= SNAPSHOT_CHUNK_BYTES) {
+      if (size >= chunkBytes) {
         await appendRecord(encodeChunk(chunk, size))
         chunks++
         chunk = []
@@ -69,18 +70,26 @@ export interface SnapshotEntries {
 /** Reads a snapshot whose marker opened. Any damage is corruption. */
 export async function readSnapshot(file: LoadedFile, key: Aead): Promise<SnapshotEntries> {
   const { path } = file
-  const { records, tail } = await readRecords(file, key)
-  if (tail !== undefined) {
-    throw new StoreCorruptError(
-      `${path}: damaged at offset ${tail.offset} (${tail.reason}); snapshots are renamed into place only when complete`
-    )
+  const { records, offsets, damage } = await readRecords(file, key)
+  if (damage !== undefined) {
+    // a snapshot is renamed into place only when complete: even a cut one is damage
+    throw damagedRecords(path, damage, records.length, ' in a snapshot')
   }
   const entries = new Map<string, Uint8Array>()
   const decoded = new Map<Uint8Array, Entry>()
+  const at = (index: number) => ({
+    file: path,
+    offset: offsets[index] as number,
+    record: index + 1,
+    readableBefore: index,
+    readableAfter: records.length - index - 1
+  })
   let chunks = 0
   let ended = false
   for (const [index, plaintext] of records.entries()) {
-    if (ended) throw new StoreCorruptError(`${path}: record ${index + 1} follows the end record`)
+    if (ended) {
+      throw new StoreCorruptError(`${path}: record ${index + 1} follows the end record`, at(index))
+    }
     let record: SnapshotRecord
     try {
       record = decodeSnapshotRecord(plaintext)
@@ -97,19 +106,26 @@ export async function readSnapshot(file: LoadedFile, key: Aead): Promise<Snapsho
       }
     } catch (error) {
       throw new StoreCorruptError(
-        `${path}: record ${index + 1} is malformed: ${(error as Error).message}`,
-        {
-          cause: error
-        }
+        `${path}: record ${index + 1} authenticates but is malformed: ${(error as Error).message}`,
+        { cause: error, ...at(index) }
       )
     }
     if (record.entries !== entries.size || record.chunks !== chunks) {
       throw new StoreCorruptError(
-        `${path}: end record counts ${record.entries} entries in ${record.chunks} chunks, the file holds ${entries.size} in ${chunks}`
+        `${path}: end record counts ${record.entries} entries in ${record.chunks} chunks, the file holds ${entries.size} in ${chunks}`,
+        at(index)
       )
     }
     ended = true
   }
-  if (!ended) throw new StoreCorruptError(`${path}: the end record is missing`)
+  if (!ended) {
+    throw new StoreCorruptError(`${path}: the end record is missing`, {
+      file: path,
+      offset: file.bytes.byteLength,
+      record: records.length + 1,
+      readableBefore: records.length,
+      readableAfter: 0
+    })
+  }
   return { encoded: entries, decoded }
 }

@@ -1,10 +1,18 @@
-import type { Logger } from '@dntkit/core'
+import { AbstractStore, type Logger } from '@dntkit/core'
 
 /** What a warning is about. */
 export type StoreWarningCode =
-  /** A damaged last journal record (an interrupted append) was cut off on open. */
+  /**
+   * The newest journal ends inside a record (an interrupted append): cut off
+   * by an open for writing, the cut bytes kept in `<journal>.torn-<time>`;
+   * left as it is by a read-only open.
+   */
   | 'torn-tail'
-  /** Unreadable store files were moved aside (`quarantine: true`) and the store started empty. */
+  /**
+   * `onCorrupt: 'quarantine'` met damage: the damaged files were kept as
+   * `<name>.corrupt-<time>` and the store rebuilt from every record that
+   * still authenticates (read-only: nothing moved, those entries returned).
+   */
   | 'quarantined'
   /** A lock file left by a dead process was taken over. */
   | 'stale-lock'
@@ -51,15 +59,26 @@ export interface StoreEventTarget extends EventTarget {
   ): void
 }
 
-/** Base of the store classes: logs a warning, calls `onWarning`, then dispatches the event. */
-export class WarningEmitter extends EventTarget {
-  constructor(
-    protected readonly log: Logger,
-    private readonly onWarning?: (warning: StoreWarning) => void
-  ) {
-    super()
+/** What the stores of this package are made with, besides their own options. */
+export interface WarningStoreInit {
+  name: string
+  readOnly: boolean
+  log: Logger
+  onWarning?: ((warning: StoreWarning) => void) | undefined
+}
+
+/** Base of the stores of this package: an `AbstractStore` that logs and emits warnings. */
+export abstract class WarningStore extends AbstractStore {
+  protected readonly log: Logger
+  private readonly onWarning: ((warning: StoreWarning) => void) | undefined
+
+  protected constructor(init: WarningStoreInit) {
+    super({ name: init.name, readOnly: init.readOnly })
+    this.log = init.log
+    this.onWarning = init.onWarning
   }
 
+  /** Logs the warning, calls `onWarning`, then dispatches the `warning` event. */
   protected warn(code: StoreWarningCode, file: string, message: string): void {
     const warning: StoreWarning = { code, message, file }
     this.log('warning %s: %s', code, message)

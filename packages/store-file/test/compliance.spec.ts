@@ -8,10 +8,15 @@ let directory: Awaited<ReturnType<typeof temporaryDirectory>>
 storeSuite('fileStore', {
   async setup() {
     directory = await temporaryDirectory()
-    return () =>
-      fileStore({ directory: join(directory.path, 'store'), privateKey: testPrivateKey() })
+    return (options) =>
+      fileStore({
+        directory: join(directory.path, 'store'),
+        privateKey: testPrivateKey(),
+        readOnly: options?.readOnly ?? false
+      })
   },
-  teardown: () => directory.remove()
+  teardown: () => directory.remove(),
+  readOnly: true
 })
 
 storeSuite('fileStore, compacting on every chance', {
@@ -32,13 +37,15 @@ storeSuite('fileStore, compacting on every chance', {
 storeSuite('ocDiscoveryFileStore', {
   async setup() {
     directory = await temporaryDirectory()
-    return () =>
+    return (options) =>
       ocDiscoveryFileStore({
         file: join(directory.path, 'dnt_cache.bin'),
-        privateKey: testPrivateKey()
+        privateKey: testPrivateKey(),
+        readOnly: options?.readOnly ?? false
       })
   },
   teardown: () => directory.remove(),
+  readOnly: true,
   // the Go format rewrites the whole file on every apply (that is the format: one sealed JSON
   // array); 100,000 entries work (about 6 s for this test on 2 loaded cores) but are not what
   // the format is for, so the run stays short with 20,000

@@ -273,34 +273,43 @@ describe('wrong key, quarantine, format version', () => {
     expect(await reopened()).toEqual([entry('a'), entry('b')])
   })
 
-  it('quarantine moves the unreadable files aside, never deletes them, and starts empty', async () => {
+  it("onCorrupt: 'quarantine' leaves a wrong key alone: StoreKeyMismatchError, nothing modified", async () => {
     const files = await filled()
-    const { store, warnings } = make({ privateKey: testPrivateKey(2), quarantine: true })
-    expect(await store.open()).toEqual([])
-    await store.apply({ put: [entry('new')] })
-    await store.close()
-    expect(warnings.map((warning) => warning.code)).toEqual(['quarantined'])
-    const aside = warnings[0]?.file as string
-    expect(aside.startsWith(join(location, 'quarantine-'))).toBe(true)
-    expect((await stat(aside)).mode & 0o777).toBe(0o700)
-    expect(await storeFiles(aside)).toEqual(files)
-    expect(await reopened({ privateKey: testPrivateKey(2) })).toEqual([entry('new')])
-    // moving them back restores the store
-    for (const name of (await storeFiles(location)).keys())
-      await rename(join(location, name), join(directory.path, name))
-    for (const name of files.keys()) await rename(join(aside, name), join(location, name))
+    const { store, warnings } = make({ privateKey: testPrivateKey(2), onCorrupt: 'quarantine' })
+    await expect(store.open()).rejects.toSatisfy((error: unknown) =>
+      StoreKeyMismatchError.isInstance(error)
+    )
+    expect(warnings).toEqual([])
+    expect(await storeFiles(location)).toEqual(files)
     expect(await reopened()).toEqual([entry('a'), entry('b')])
   })
 
-  it('quarantine also takes corrupt files', async () => {
+  it("onCorrupt: 'quarantine' keeps the damaged file aside and opens with what authenticates", async () => {
     const files = await filled()
     const journal = names(files, 'journal')[0] as string
     const damaged = Buffer.from(files.get(journal) as Buffer)
-    damaged[3] = 0
+    const record = framesOf(damaged)[1] as { offset: number; end: number }
+    damaged[record.offset + 20] = (damaged[record.offset + 20] as number) ^ 1
     await writeFile(join(location, journal), damaged)
+    await expect(reopened()).rejects.toSatisfy(
+      (error: unknown) =>
+        StoreCorruptError.isInstance(error) &&
+        (error as StoreCorruptError).file === join(location, journal) &&
+        (error as StoreCorruptError).record === 1
+    )
+    // the deprecated quarantine: true is the same option
     const { store, warnings } = make({ quarantine: true })
-    expect(await store.open()).toEqual([])
+    // entry b was in the damaged record: the snapshot's a is what still authenticates
+    expect(await store.open()).toEqual([entry('a')])
+    await store.apply({ put: [entry('c')] })
+    await store.close()
+    expect(warnings.map((warning) => warning.code)).toEqual(['quarantined'])
     expect(warnings[0]?.message).toMatch(/StoreCorruptError/)
+    const aside = (await readdir(location)).filter((name) => name.includes('.corrupt-'))
+    expect(aside).toEqual([expect.stringMatching(new RegExp(`^${journal}\\.corrupt-`))])
+    expect(warnings[0]?.message).toContain(aside[0])
+    expect(await readFile(join(location, aside[0] as string))).toEqual(damaged)
+    expect(await reopened()).toEqual([entry('a'), entry('c')])
   })
 
   it('a newer format version is an error that quarantine leaves alone', async () => {
@@ -310,7 +319,7 @@ describe('wrong key, quarantine, format version', () => {
       newer[4] = 2
       await writeFile(join(location, name), newer)
     }
-    await expect(reopened({ quarantine: true })).rejects.toThrow(/format version 2/)
+    await expect(reopened({ onCorrupt: 'quarantine' })).rejects.toThrow(/format version 2/)
     expect([...(await storeFiles(location)).keys()]).toEqual([...files.keys()])
   })
 })

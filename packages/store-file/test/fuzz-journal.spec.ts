@@ -5,7 +5,8 @@
  * The only outcomes allowed: the state after some prefix of the batches that
  * were applied (a torn tail cut off, or nothing damaged), after which the
  * store takes and keeps new batches; or `StoreCorruptError` /
- * `StoreKeyMismatchError` with every file left as it was. Never another
+ * `StoreKeyMismatchError` with every file left as it was. A read-only open
+ * before it gives the same entries or the same error and changes nothing. Never another
  * exception, never a hang. `FUZZ_RUNS` sets the number of runs (default 400).
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -17,7 +18,8 @@ import { fileStore } from '../src/index.js'
 import { entry, type TemporaryDirectory, temporaryDirectory, testPrivateKey } from './fixtures.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400)
-const OPEN_TIMEOUT = 5_000
+/** Only a bound against a hang: never a speed the test relies on. */
+const OPEN_TIMEOUT = 30_000
 const privateKey = testPrivateKey(9)
 
 /** A store as it was left on disk, and every state it went through. */
@@ -220,6 +222,14 @@ describe('fuzz: damaged fileStore files', () => {
           try {
             for (const [name, content] of files) await writeFile(join(directory, name), content)
             const before = await filesIn(directory)
+            // a read-only open first: the same entries or the same kind of error, and no change
+            const reader = fileStore({ directory, privateKey, compaction: false, readOnly: true })
+            const read = await withTimeout(reader.open(), 'read-only open()').then(
+              (items) => ({ items }),
+              (error: unknown) => ({ error })
+            )
+            await reader.close()
+            expect(await filesIn(directory)).toEqual(before)
             const store = fileStore({ directory, privateKey, compaction: false })
             let entries: Entry[]
             try {
@@ -230,6 +240,7 @@ describe('fuzz: damaged fileStore files', () => {
               if (!typed) throw error
               if (StoreCorruptError.isInstance(error)) outcomes.corrupt++
               else outcomes.keyMismatch++
+              expect('error' in read && (read.error as Error).name).toBe((error as Error).name)
               // the error names a file, and nothing was changed
               expect((error as Error).message).toContain(directory)
               expect(await filesIn(directory)).toEqual(before)
@@ -237,6 +248,7 @@ describe('fuzz: damaged fileStore files', () => {
             }
             outcomes.recovered++
             const state = describeEntries(entries)
+            expect('items' in read && describeEntries(read.items)).toEqual(state)
             expect(states.map((item) => JSON.stringify(item))).toContain(JSON.stringify(state))
             // recovered: it takes a new batch and keeps it
             const extra = entry('after-recovery')

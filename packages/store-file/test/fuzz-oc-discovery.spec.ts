@@ -17,7 +17,8 @@ import { entry, type TemporaryDirectory, temporaryDirectory, testPrivateKey } fr
 import { GO_ELEMENTS, writeGoCache } from './oc-discovery-fixture.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400)
-const TIMEOUT = 5_000
+/** Only a bound against a hang: never a speed the test relies on. */
+const TIMEOUT = 30_000
 const privateKey = testPrivateKey(11)
 
 let directory: TemporaryDirectory

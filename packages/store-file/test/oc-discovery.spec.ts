@@ -1,8 +1,8 @@
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ocDiscoveryFileStore } from '../src/index.js'
+import { ocDiscoveryFileStore, repairOcDiscoveryStore } from '../src/index.js'
 import { entry, type TemporaryDirectory, temporaryDirectory, testPrivateKey } from './fixtures.js'
 import { GO_ELEMENTS, readGoCache, writeGoCache } from './oc-discovery-fixture.js'
 
@@ -198,5 +198,81 @@ describe("the Go original's dnt_cache.bin", () => {
       )
       expect((await readFile(file)).equals(before)).toBe(true)
     }
+  })
+})
+
+describe('damage in the Go file', () => {
+  it("an element that does not decode: StoreCorruptError naming it, or (onCorrupt: 'quarantine') the others", async () => {
+    const elements = [GO_ELEMENTS[0], '{"did":5}', GO_ELEMENTS[2]]
+    await writeGoCache(file, privateKey, `[${elements.join(',')}]`)
+    const damaged = await readFile(file)
+    const error = await ocDiscoveryFileStore({ file, privateKey })
+      .open()
+      .catch((caught: unknown) => caught)
+    expect(StoreCorruptError.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ file, record: 1, readableBefore: 1, readableAfter: 1 })
+    expect((error as Error).message).toMatch(/element 1 is invalid/)
+    expect(await readFile(file)).toEqual(damaged)
+
+    // read-only: the two that decode, nothing moved or written
+    const warnings: string[] = []
+    const reader = ocDiscoveryFileStore({
+      file,
+      privateKey,
+      readOnly: true,
+      onCorrupt: 'quarantine',
+      onWarning: (warning) => warnings.push(warning.code)
+    })
+    expect(await reader.open()).toHaveLength(2)
+    await reader.close()
+    expect(await readFile(file)).toEqual(damaged)
+    expect(warnings).toEqual(['quarantined'])
+
+    const writer = ocDiscoveryFileStore({ file, privateKey, onCorrupt: 'quarantine' })
+    const kept = await writer.open()
+    expect(kept.map((item) => item.protocol)).toEqual([
+      EXPECTED[0]?.protocol,
+      EXPECTED[2]?.protocol
+    ])
+    await writer.close()
+    const copies = (await readdir(directory.path)).filter((name) =>
+      name.startsWith('dnt_cache.bin.corrupt-')
+    )
+    expect(copies).toHaveLength(1)
+    expect(await readFile(join(directory.path, copies[0] as string))).toEqual(damaged)
+    // the Go original reads what is left: two elements, byte for byte as they were
+    expect(await readGoCache(file, privateKey)).toBe(`[${GO_ELEMENTS[0]},${GO_ELEMENTS[2]}]`)
+  })
+})
+
+describe('repairOcDiscoveryStore', () => {
+  it('keeps the elements that decode, the file kept aside; a file that does not decrypt is refused', async () => {
+    const good = ocDiscoveryFileStore({ file, privateKey })
+    await good.open()
+    await good.apply({ put: [entry('a'), entry('b')] })
+    await good.close()
+    const json = JSON.parse(await readGoCache(file, privateKey)) as unknown[]
+    await writeGoCache(file, privateKey, JSON.stringify([json[0], { did: 5 }, json[1]]))
+    const damaged = await readFile(file)
+    await expect(ocDiscoveryFileStore({ file, privateKey }).open()).rejects.toSatisfy(
+      (error: unknown) =>
+        StoreCorruptError.isInstance(error) &&
+        (error as StoreCorruptError).record === 1 &&
+        (error as StoreCorruptError).readableBefore === 1 &&
+        (error as StoreCorruptError).readableAfter === 1
+    )
+    const report = await repairOcDiscoveryStore({ file, privateKey })
+    expect(report).toMatchObject({ repaired: true, entries: 2 })
+    expect(report.files[0]?.lost.map((loss) => loss.record)).toEqual([1])
+    expect(await readFile(report.files[0]?.movedTo as string)).toEqual(damaged)
+    const reopened = ocDiscoveryFileStore({ file, privateKey })
+    expect((await reopened.open()).map((item) => item.id)).toEqual(['a', 'b'])
+    await reopened.close()
+
+    const before = await readFile(file)
+    await expect(repairOcDiscoveryStore({ file, privateKey: testPrivateKey(9) })).rejects.toSatisfy(
+      (error: unknown) => StoreKeyMismatchError.isInstance(error)
+    )
+    expect(await readFile(file)).toEqual(before)
   })
 })

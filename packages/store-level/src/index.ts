@@ -23,3 +23,4 @@
  */
 export type { ApplicationDatabase, LevelStoreInit } from './init.js'
 export { type LevelStore, levelStore, type QuarantinedValue } from './level-store.js'
+export { type RepairLevelStoreInit, repairLevelStore } from './repair.js'

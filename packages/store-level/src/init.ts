@@ -24,7 +24,23 @@ export interface LevelStoreInit {
   encryption?: boolean
   /** Name of the sublevel that holds the store's keys (default `dntkit`). */
   prefix?: string
-  /** Move values that fail authentication or decoding aside instead of failing `open()` (default `false`). */
+  /**
+   * Read without ever writing (default false): no marker is created, no
+   * value moved, and `apply()` rejects with `StoreReadOnlyError`. With
+   * `location` in Node, the store reads a private copy of the database taken
+   * into a temporary directory (LevelDB cannot open a database without
+   * writing to it, and a running writer holds its lock), removed on
+   * `close()`; a missing database is an empty store and nothing is created.
+   */
+  readOnly?: boolean
+  /**
+   * What `open()` does with a value that fails authentication or decoding:
+   * `'throw'` (default) a `StoreCorruptError` naming its key, nothing
+   * changed; `'quarantine'` moves it under `q` + its key (kept, listed by
+   * `quarantined()`) and loads the others (read-only: skips it).
+   */
+  onCorrupt?: 'throw' | 'quarantine'
+  /** @deprecated `true` is `onCorrupt: 'quarantine'`. */
   quarantine?: boolean
   /** Logger factory (default: core's `defaultLogger`, `DEBUG=dntkit:store-level`). */
   logger?: LoggerFactory
@@ -37,6 +53,7 @@ export interface ResolvedInit {
   keySource?: { privateKey?: PrivateKeyInput; key?: CryptoKey | Uint8Array }
   prefix: string
   quarantine: boolean
+  readOnly: boolean
   logger?: LoggerFactory
   /** How messages name this store. */
   where: string
@@ -70,6 +87,16 @@ export function resolveInit(init: LevelStoreInit): ResolvedInit {
   if (init.quarantine !== undefined && typeof init.quarantine !== 'boolean') {
     throw new TypeError('levelStore() option `quarantine` must be a boolean')
   }
+  if (init.readOnly !== undefined && typeof init.readOnly !== 'boolean') {
+    throw new TypeError('levelStore() option `readOnly` must be a boolean')
+  }
+  if (
+    init.onCorrupt !== undefined &&
+    init.onCorrupt !== 'throw' &&
+    init.onCorrupt !== 'quarantine'
+  ) {
+    throw new TypeError('levelStore() option `onCorrupt` must be "throw" or "quarantine"')
+  }
   if (init.encryption !== undefined && typeof init.encryption !== 'boolean') {
     throw new TypeError('levelStore() option `encryption` must be a boolean')
   }
@@ -87,7 +114,9 @@ export function resolveInit(init: LevelStoreInit): ResolvedInit {
   const where = hasLocation
     ? `level store at "${init.location}" (sublevel "${prefix}")`
     : `level store in sublevel "${prefix}" of the given database`
-  const resolved: ResolvedInit = { prefix, quarantine: init.quarantine ?? false, where }
+  const quarantine =
+    (init.onCorrupt ?? (init.quarantine === true ? 'quarantine' : 'throw')) === 'quarantine'
+  const resolved: ResolvedInit = { prefix, quarantine, readOnly: init.readOnly ?? false, where }
   if (hasLocation) resolved.location = init.location as string
   if (hasDb) resolved.db = init.db as ApplicationDatabase
   if (hasKey) {

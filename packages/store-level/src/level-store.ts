@@ -1,4 +1,5 @@
 import {
+  AbstractStore,
   type Aead,
   createAead,
   defaultLogger,
@@ -6,31 +7,26 @@ import {
   encodeEntry,
   type Logger,
   type Store,
-  type StoreBatch,
   StoreClosedError,
   StoreCorruptError,
-  validateBatch
+  type ValidBatch
 } from '@dntkit/core'
 import { KEY_LABEL, LOGGER_NAME } from './constants.js'
-import {
-  type Namespace,
-  type Operation,
-  openInApplicationDatabase,
-  openOwnDatabase,
-  type StoreDatabase
-} from './database.js'
+import type { Namespace, StoreDatabase } from './database.js'
 import { type LevelStoreInit, type ResolvedInit, resolveInit } from './init.js'
 import {
   describeKey,
-  entryKey,
   entryRange,
   markerKey,
   quarantinedKey,
   quarantineRange
 } from './key-layout.js'
-import { loadEntries } from './load-entries.js'
+import { type LoadedEntries, loadEntries } from './load-entries.js'
 import { createMarker, readMarker } from './marker.js'
+import { openDatabase } from './open-database.js'
+import type { DatabaseCopy } from './read-only-copy.js'
 import { plaintextValues, sealedValues, type ValueCodec } from './value-codec.js'
+import { planWrite } from './write-plan.js'
 
 /** A value `quarantine: true` moved aside. */
 export interface QuarantinedValue {
@@ -55,61 +51,86 @@ interface OpenState {
   nextSequence: number
   /** A write failed: LevelDB may have left its log damaged, so reopen before the next write. */
   damaged?: boolean
+  /** The private copy a read-only store of a `location` reads. */
+  copy?: DatabaseCopy
 }
 
 function isNotOpen(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'LEVEL_DATABASE_NOT_OPEN'
 }
 
-class DefaultLevelStore implements LevelStore {
+/** The values the last open of each store set aside (for `repairLevelStore()`'s report). */
+const setAside = new WeakMap<object, LoadedEntries['quarantined']>()
+
+/** The values the last `open()` of `store` set aside, with why. */
+export function setAsideByLastOpen(store: LevelStore): LoadedEntries['quarantined'] {
+  return setAside.get(store) ?? []
+}
+
+class DefaultLevelStore extends AbstractStore implements LevelStore {
   private readonly init: ResolvedInit
   private readonly log: Logger
   private state: OpenState | undefined
-  private tail: Promise<unknown> = Promise.resolve()
   private aead: Promise<Aead> | undefined
 
   constructor(init: ResolvedInit) {
+    super({ name: init.where, readOnly: init.readOnly })
     this.init = init
     this.log = (init.logger ?? defaultLogger)(LOGGER_NAME)
   }
 
-  /** Runs `task` after every earlier call has settled: one operation at a time, in call order. */
-  private serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(task)
-    this.tail = run.catch(() => undefined)
-    return run
+  protected async _open(): Promise<Entry[]> {
+    const state = await this.openNamespace()
+    if (state === undefined) {
+      this.log('%s: no database yet, opened read-only and empty', this.init.where)
+      return []
+    }
+    try {
+      return await this.load(state)
+    } catch (error) {
+      await this.release(state)
+      throw error
+    }
   }
 
-  open(): Promise<Entry[]> {
-    return this.serialize(async () => {
-      const state = this.state ?? (await this.openNamespace())
-      try {
-        const loaded = await loadEntries(state.database, {
-          codec: state.codec,
-          quarantine: this.init.quarantine,
-          where: this.init.where,
-          log: this.log
-        })
-        state.index = loaded.index
-        state.nextSequence = loaded.nextSequence
-        this.state = state
-        this.log(
-          '%s: opened with %d entries (%d values quarantined now)',
-          this.init.where,
-          loaded.entries.length,
-          loaded.quarantined
-        )
-        return loaded.entries
-      } catch (error) {
-        this.state = undefined
-        await state.database.release().catch(() => undefined)
-        throw error
-      }
+  /** `open()` of an open store reads the entries again. */
+  protected override async _reread(): Promise<Entry[]> {
+    return this.state === undefined ? [] : this.load(this.state)
+  }
+
+  private async load(state: OpenState): Promise<Entry[]> {
+    const loaded = await this.loadEntries(state)
+    setAside.set(this, loaded.quarantined)
+    state.index = loaded.index
+    state.nextSequence = loaded.nextSequence
+    this.state = state
+    this.log(
+      '%s: opened with %d entries (%d values set aside now)',
+      this.init.where,
+      loaded.entries.length,
+      loaded.quarantined.length
+    )
+    return loaded.entries
+  }
+
+  private loadEntries(state: OpenState): Promise<LoadedEntries> {
+    return loadEntries(state.database, {
+      codec: state.codec,
+      quarantine: this.init.quarantine,
+      write: !this.readOnly,
+      where: this.init.where,
+      log: this.log
     })
   }
 
-  private async openNamespace(): Promise<OpenState> {
-    const { location, db, prefix, where, keySource } = this.init
+  private async release(state: OpenState): Promise<void> {
+    await state.database.release().catch(() => undefined)
+    await state.copy?.remove().catch(() => undefined)
+  }
+
+  /** Opens the database and checks its marker (creating it on a first open for writing). */
+  private async openNamespace(): Promise<OpenState | undefined> {
+    const { keySource, where } = this.init
     if (keySource !== undefined && this.aead === undefined) {
       this.aead = createAead(keySource, KEY_LABEL)
       this.aead.catch(() => {
@@ -117,28 +138,34 @@ class DefaultLevelStore implements LevelStore {
       })
     }
     const aead = await this.aead
-    const database =
-      location !== undefined
-        ? await openOwnDatabase(location, prefix, where)
-        : await openInApplicationDatabase(db!, prefix, where)
+    const opened = await openDatabase(this.init)
+    if (opened === undefined) return undefined
+    const { database, copy } = opened
     try {
       const namespace = database.namespace
-      let storeId: Uint8Array
       const marker = await namespace.get(markerKey())
+      let codec: ValueCodec
       if (marker === undefined) {
         await this.expectEmpty(namespace)
-        const created = await createMarker(aead)
-        await database.write([{ type: 'put', key: markerKey(), value: created.value }])
-        storeId = created.storeId
+        // read-only: an empty store without a marker stays without one
+        const storeId = this.readOnly ? new Uint8Array(0) : await this.writeMarker(database, aead)
+        codec = aead === undefined ? plaintextValues() : sealedValues(aead, storeId)
       } else {
-        storeId = await readMarker(marker, aead, where)
+        const storeId = await readMarker(marker, aead, where)
+        codec = aead === undefined ? plaintextValues() : sealedValues(aead, storeId)
       }
-      const codec = aead === undefined ? plaintextValues() : sealedValues(aead, storeId)
-      return { database, codec, index: new Map(), nextSequence: 0 }
+      return { database, codec, index: new Map(), nextSequence: 0, ...(copy ? { copy } : {}) }
     } catch (error) {
       await database.release().catch(() => undefined)
+      await copy?.remove().catch(() => undefined)
       throw error
     }
+  }
+
+  private async writeMarker(database: StoreDatabase, aead: Aead | undefined): Promise<Uint8Array> {
+    const created = await createMarker(aead)
+    await database.write([{ type: 'put', key: markerKey(), value: created.value }])
+    return created.storeId
   }
 
   /** A store without a marker must hold nothing: otherwise the marker was lost and no key can be checked. */
@@ -153,12 +180,9 @@ class DefaultLevelStore implements LevelStore {
     }
   }
 
-  async apply(batch: StoreBatch): Promise<void> {
-    const { put, delete: remove } = validateBatch(batch)
-    // encoded now: the caller may change its objects once this returns
+  protected async _apply({ put, delete: remove }: ValidBatch): Promise<void> {
     const encoded = put.map((entry) => ({ id: entry.id, bytes: encodeEntry(entry) }))
-    const ids = remove.slice()
-    return this.serialize(() => this.write(encoded, ids))
+    await this.write(encoded, remove)
   }
 
   private async write(
@@ -168,41 +192,7 @@ class DefaultLevelStore implements LevelStore {
     if (this.state?.damaged === true) await this.reopen()
     const state = this.state
     if (state === undefined) throw new StoreClosedError(`${this.init.where} is not open`)
-    let next = state.nextSequence
-    const planned = new Map<string, { sequence: number; bytes: Uint8Array }>()
-    for (const { id, bytes } of encoded) {
-      let sequence = planned.get(id)?.sequence ?? state.index.get(id)
-      if (sequence === undefined) sequence = next++
-      planned.set(id, { sequence, bytes })
-    }
-    const removed: string[] = []
-    const deletes: Operation[] = []
-    for (const id of ids) {
-      const sequence = state.index.get(id) ?? planned.get(id)?.sequence
-      if (sequence === undefined) continue
-      planned.delete(id)
-      removed.push(id)
-      deletes.push({ type: 'del', key: entryKey(sequence) })
-    }
-    const operations: Operation[] = []
-    const sealing: Promise<void>[] = []
-    for (const { sequence, bytes } of planned.values()) {
-      const key = entryKey(sequence)
-      const value = state.codec.encode(key, bytes)
-      if (value instanceof Uint8Array) {
-        operations.push({ type: 'put', key, value })
-      } else {
-        const operation = { type: 'put' as const, key, value: bytes }
-        operations.push(operation)
-        sealing.push(
-          value.then((sealed) => {
-            operation.value = sealed
-          })
-        )
-      }
-    }
-    if (sealing.length > 0) await Promise.all(sealing)
-    operations.push(...deletes)
+    const { operations, planned, removed, next } = await planWrite(state, encoded, ids)
     // sequences are never handed out twice, even when the write fails
     state.nextSequence = next
     if (operations.length === 0) return
@@ -234,14 +224,9 @@ class DefaultLevelStore implements LevelStore {
   private async reopen(): Promise<void> {
     const previous = this.state as OpenState
     await previous.database.release().catch(() => undefined)
-    const state = await this.openNamespace()
+    const state = (await this.openNamespace()) as OpenState
     try {
-      const loaded = await loadEntries(state.database, {
-        codec: state.codec,
-        quarantine: this.init.quarantine,
-        where: this.init.where,
-        log: this.log
-      })
+      const loaded = await this.loadEntries(state)
       state.index = loaded.index
       state.nextSequence = Math.max(loaded.nextSequence, previous.nextSequence)
     } catch (error) {
@@ -254,8 +239,9 @@ class DefaultLevelStore implements LevelStore {
 
   quarantined(): Promise<QuarantinedValue[]> {
     return this.serialize(async () => {
+      if (this.status !== 'open') throw new StoreClosedError(`${this.init.where} is not open`)
       const state = this.state
-      if (state === undefined) throw new StoreClosedError(`${this.init.where} is not open`)
+      if (state === undefined) return []
       const records = await state.database.namespace.iterator(quarantineRange()).all()
       return records.map(([key, value]) => ({
         key: describeKey(quarantinedKey(key)),
@@ -264,14 +250,13 @@ class DefaultLevelStore implements LevelStore {
     })
   }
 
-  close(): Promise<void> {
-    return this.serialize(async () => {
-      const state = this.state
-      if (state === undefined) return
-      this.state = undefined
-      await state.database.release()
-      this.log('%s: closed', this.init.where)
-    })
+  protected async _close(): Promise<void> {
+    const state = this.state
+    if (state === undefined) return
+    this.state = undefined
+    await state.database.release()
+    await state.copy?.remove()
+    this.log('%s: closed', this.init.where)
   }
 }
 

@@ -19,15 +19,30 @@ export interface LoadedEntries {
   index: Map<string, number>
   /** The sequence the next new id gets: above every entry and quarantined key. */
   nextSequence: number
-  /** Values moved aside during this open. */
-  quarantined: number
+  /** Values moved aside (or, read-only, skipped) during this open, with why. */
+  quarantined: Array<{ key: string; problem: string }>
 }
 
 export interface LoadOptions {
   codec: ValueCodec
   quarantine: boolean
+  /** False for a read-only open: a bad value is skipped, never moved. */
+  write: boolean
   where: string
   log: Logger
+}
+
+/** The first bad value met without `quarantine`, and the good values around it. */
+interface FirstBad {
+  key: string
+  record: number
+  problem: { problem: string; cause: unknown }
+  before: number
+}
+
+function hasLevelCode(error: unknown, wanted: string): boolean {
+  const codeOf = (value: unknown) => (value as { code?: unknown } | null)?.code
+  return codeOf(error) === wanted || codeOf((error as { cause?: unknown } | null)?.cause) === wanted
 }
 
 type Decoded = { entry: Entry } | { problem: string; cause: unknown }
@@ -82,9 +97,11 @@ async function lastQuarantinedSequence(namespace: StoreDatabase['namespace']): P
 
 /**
  * Reads every entry in key order, decrypting a chunk while the next one is
- * read. A bad value throws `StoreCorruptError` naming its key and changes
- * nothing, unless `quarantine` is set: then it moves to `q` + its key (one
- * durable batch at the end) and the others load.
+ * read. A bad value throws `StoreCorruptError` naming its key (and how many
+ * values read before and after it) and changes nothing, unless `quarantine`
+ * is set: then it moves to `q` + its key (one durable batch at the end; a
+ * read-only open only skips it) and the others load. LevelDB's own
+ * corruption errors met while reading are `StoreCorruptError` too.
  */
 export async function loadEntries(
   database: StoreDatabase,
@@ -95,6 +112,9 @@ export async function loadEntries(
   const entries: Entry[] = []
   const index = new Map<string, number>()
   const moves: Operation[] = []
+  const quarantined: LoadedEntries['quarantined'] = []
+  let first: FirstBad | undefined
+  let position = 0
   let lastSequence = -1
   const iterator = namespace.iterator(entryRange())
   let pending = iterator.nextv(OPEN_READ_CHUNK)
@@ -104,8 +124,9 @@ export async function loadEntries(
       if (chunk.length === 0) break
       pending = iterator.nextv(OPEN_READ_CHUNK)
       const decoded = await decodeChunk(codec, chunk)
-      decoded.forEach((result, position) => {
-        const [key, value] = chunk[position] as [Uint8Array, Uint8Array]
+      decoded.forEach((result, offset) => {
+        const [key, value] = chunk[offset] as [Uint8Array, Uint8Array]
+        position++
         const sequence = entrySequence(key)
         if (sequence !== undefined) lastSequence = Math.max(lastSequence, sequence)
         let problem: { problem: string; cause: unknown } | undefined
@@ -114,9 +135,9 @@ export async function loadEntries(
         } else if ('problem' in result) {
           problem = result
         } else if (index.has(result.entry.id)) {
-          const first = index.get(result.entry.id) as number
+          const earlier = index.get(result.entry.id) as number
           problem = {
-            problem: `repeats id "${result.entry.id}" of key e:${first}`,
+            problem: `repeats id "${result.entry.id}" of key e:${earlier}`,
             cause: undefined
           }
         } else {
@@ -125,28 +146,49 @@ export async function loadEntries(
           return
         }
         if (!options.quarantine) {
-          throw new StoreCorruptError(
-            `${where}: the value at key ${describeKey(key)} ${problem.problem}; nothing was changed (open with quarantine: true to set such values aside)`,
-            { cause: problem.cause }
-          )
+          first ??= { key: describeKey(key), record: position, problem, before: entries.length }
+          return
         }
         log.error(
-          '%s: quarantining the value at key %s: it %s',
+          '%s: setting aside the value at key %s: it %s',
           where,
           describeKey(key),
           problem.problem
         )
-        moves.push(
-          { type: 'put', key: quarantineKey(key), value },
-          { type: 'del', key: key.slice() }
-        )
+        quarantined.push({ key: describeKey(key), problem: problem.problem })
+        if (options.write) {
+          moves.push(
+            { type: 'put', key: quarantineKey(key), value },
+            { type: 'del', key: key.slice() }
+          )
+        }
       })
     }
+  } catch (error) {
+    if (!hasLevelCode(error, 'LEVEL_CORRUPTION')) throw error
+    throw new StoreCorruptError(
+      `${where}: LevelDB reports corruption while reading the entries (after ${position} values); nothing was changed`,
+      { cause: error, file: where, readableBefore: entries.length }
+    )
   } finally {
     await pending.catch(() => undefined)
     await iterator.close()
   }
+  if (first !== undefined) {
+    const readableAfter = entries.length - first.before
+    throw new StoreCorruptError(
+      `${where}: the value at key ${first.key} ${first.problem.problem}; ${first.before} values read before it and ${readableAfter} after it; nothing was changed (open with onCorrupt: 'quarantine', or repairLevelStore(), to set such values aside)`,
+      {
+        cause: first.problem.cause,
+        file: where,
+        key: first.key,
+        record: first.record,
+        readableBefore: first.before,
+        readableAfter
+      }
+    )
+  }
   if (moves.length > 0) await database.write(moves)
   const nextSequence = Math.max(lastSequence, await lastQuarantinedSequence(namespace)) + 1
-  return { entries, index, nextSequence, quarantined: moves.length / 2 }
+  return { entries, index, nextSequence, quarantined }
 }

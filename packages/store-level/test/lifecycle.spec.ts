@@ -40,6 +40,12 @@ describe('options', () => {
     expect(() => levelStore({ location, privateKey, quarantine: 1 as never })).toThrow(
       /`quarantine`/
     )
+    expect(() => levelStore({ location, privateKey, readOnly: 'yes' as never })).toThrow(
+      /`readOnly` must be a boolean/
+    )
+    expect(() => levelStore({ location, privateKey, onCorrupt: 'ignore' as never })).toThrow(
+      /`onCorrupt` must be "throw" or "quarantine"/
+    )
   })
 
   it('rejects a private key that is not 64 bytes when opening', async () => {

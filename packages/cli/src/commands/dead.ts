@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js'
 import { entryToJson } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
-import { withQueue } from '../store-session.js'
+import { readOnly, warnings, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 import { entriesTable } from './inspect.js'
 
@@ -26,7 +26,8 @@ export const deadCommand: Command = {
       json: JSON_FLAG
     },
     details:
-      'Only levels with onExhausted: "dead-letter" keep dead letters (critical in the default preset).\n' +
+      'Listing reads the store read-only (nothing on disk changes). Only levels with\n' +
+      'onExhausted: "dead-letter" keep dead letters (critical in the default preset).\n' +
       'Requeued entries are delivered by the next `dnt flush`. Nothing is requeued when one of the\n' +
       'ids is not a dead letter in the store (exit 2).'
   },
@@ -40,7 +41,8 @@ export const deadCommand: Command = {
         location,
         identity,
         '--store',
-        async (outbox) => outbox?.deadLetters() ?? []
+        async (outbox) => outbox?.deadLetters() ?? [],
+        readOnly(io, 'dead')
       )
       if (json) printJson(io, dead.map(entryToJson))
       else {
@@ -49,17 +51,23 @@ export const deadCommand: Command = {
       }
       return EXIT_OK
     }
-    const count = await withQueue(location, identity, '--store', async (outbox) => {
-      const dead = new Set((outbox?.deadLetters() ?? []).map((entry) => entry.id))
-      const missing = ids.filter((id) => !dead.has(id))
-      if (missing.length > 0) {
-        throw new UsageError(
-          `--requeue ${missing.join(', ')}: no such dead letter in ${location.uri}; nothing was requeued`
-        )
-      }
-      // attempts and age reset, durably, as the outbox does it
-      return (await outbox?.requeue(ids)) ?? 0
-    })
+    const count = await withQueue(
+      location,
+      identity,
+      '--store',
+      async (outbox) => {
+        const dead = new Set((outbox?.deadLetters() ?? []).map((entry) => entry.id))
+        const missing = ids.filter((id) => !dead.has(id))
+        if (missing.length > 0) {
+          throw new UsageError(
+            `--requeue ${missing.join(', ')}: no such dead letter in ${location.uri}; nothing was requeued`
+          )
+        }
+        // attempts and age reset, durably, as the outbox does it
+        return (await outbox?.requeue(ids)) ?? 0
+      },
+      warnings(io, 'dead')
+    )
     if (json) printJson(io, { requeued: count, ids })
     else
       say(io, `requeued ${count} ${count === 1 ? 'entry' : 'entries'}; \`dnt flush\` delivers them`)

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js'
 import { deadCommand } from './dead.js'
 import { demoCommand } from './demo.js'
+import { exportCommand } from './export.js'
 import { flushCommand } from './flush.js'
 import { idCommand } from './id.js'
 import { inspectCommand } from './inspect.js'
@@ -8,6 +9,7 @@ import { keygenCommand } from './keygen.js'
 import { listenCommand } from './listen.js'
 import { migrateCommand } from './migrate.js'
 import { purgeCommand } from './purge.js'
+import { repairCommand } from './repair.js'
 import { sendCommand } from './send.js'
 import { statsCommand } from './stats.js'
 
@@ -22,6 +24,8 @@ export const commands: Command[] = [
   statsCommand,
   purgeCommand,
   deadCommand,
+  exportCommand,
+  repairCommand,
   migrateCommand,
   demoCommand
 ]

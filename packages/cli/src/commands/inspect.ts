@@ -5,7 +5,7 @@ import { EXIT_OK, TABLE_ERROR_WIDTH } from '../constants.js'
 import { briefError, entryToJson, formatAge, formatBytes, shortPeer, table } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
-import { withQueue } from '../store-session.js'
+import { readOnly, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 
 /** The rows of the entries table shared by `inspect` and `dead`. */
@@ -42,16 +42,22 @@ export const inspectCommand: Command = {
     usage: '--key FILE --store URI [--json]',
     flags: { key: KEY_FLAG, store: STORE_FLAG, json: JSON_FLAG },
     details:
-      'Reads the store without delivering anything. --json prints an array of entries with every\n' +
-      'field (payload as base64, and as text in "data" when it is UTF-8), dead letters included.'
+      'Reads the store read-only: nothing on disk changes, and a running dnt that holds the store\n' +
+      'goes on undisturbed. --json prints an array of entries with every field (times in whole ms\n' +
+      'since the epoch plus ISO 8601 in "createdAtIso", "nextAttemptAtIso"; payload as base64, and\n' +
+      'as text in "data" when it is UTF-8), dead letters included. A damaged store exits 1 saying\n' +
+      'where, and how much still reads (see dnt repair).'
   },
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))
-    const [queued, dead] = await withQueue(location, identity, '--store', async (outbox) => [
-      outbox?.entries() ?? [],
-      outbox?.deadLetters() ?? []
-    ])
+    const [queued, dead] = await withQueue(
+      location,
+      identity,
+      '--store',
+      async (outbox) => [outbox?.entries() ?? [], outbox?.deadLetters() ?? []],
+      readOnly(io, 'inspect')
+    )
     if (flags.json === true) {
       printJson(io, [...queued, ...dead].map(entryToJson))
       return EXIT_OK

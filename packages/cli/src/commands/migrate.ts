@@ -4,7 +4,7 @@ import { EXIT_OK } from '../constants.js'
 import { CommandFailedError, UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG } from '../store-flags.js'
-import { deadOf, withStore } from '../store-session.js'
+import { deadOf, readOnly, withStore } from '../store-session.js'
 import { checkStoreLocation, parseStoreUri, type StoreLocation } from '../store-uri.js'
 
 function samePlace(left: StoreLocation, right: StoreLocation): boolean {
@@ -52,20 +52,33 @@ export const migrateCommand: Command = {
       throw new UsageError(`--from ${from.uri}: no store there`)
     }
     checkStoreLocation(to, '--to')
-    const entries = await withStore(from, identity, '--from', async (source) => {
-      const all = source?.entries ?? []
-      await withStore(
-        to,
-        identity,
-        '--to',
-        async (destination) => {
-          if (all.length > 0) await destination?.store.apply({ put: all })
-        },
-        { createIfMissing: true }
-      )
-      return all
-    })
-    const check = await withStore(to, identity, '--to', async (opened) => opened?.entries ?? [])
+    // the source is only read: opened read-only, it is left exactly as it was
+    const entries = await withStore(
+      from,
+      identity,
+      '--from',
+      async (source) => {
+        const all = source?.entries ?? []
+        await withStore(
+          to,
+          identity,
+          '--to',
+          async (destination) => {
+            if (all.length > 0) await destination?.store.apply({ put: all })
+          },
+          { createIfMissing: true }
+        )
+        return all
+      },
+      readOnly(io, 'migrate')
+    )
+    const check = await withStore(
+      to,
+      identity,
+      '--to',
+      async (opened) => opened?.entries ?? [],
+      readOnly(io, 'migrate')
+    )
     const present = new Set(check.map((entry) => entry.id))
     const lost = entries.filter((entry) => !present.has(entry.id))
     if (lost.length > 0) {

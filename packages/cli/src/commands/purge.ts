@@ -4,7 +4,7 @@ import { EXIT_OK } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
-import { withQueue } from '../store-session.js'
+import { warnings, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 import { parsePeerId } from '../target.js'
 
@@ -35,27 +35,33 @@ export const purgeCommand: Command = {
     const ids = listFlag(flags, 'id')
     const peerFlag = stringFlag(flags, 'peer')
     const peer = peerFlag === undefined ? undefined : parsePeerId(peerFlag, '--peer')
-    const removed = await withQueue(location, identity, '--store', async (outbox) => {
-      if (outbox === undefined) return []
-      const entries = [...outbox.entries(), ...outbox.deadLetters()]
-      let chosen: string[]
-      if (selector === 'id') {
-        const known = new Set(entries.map((entry) => entry.id))
-        const missing = ids.filter((id) => !known.has(id))
-        if (missing.length > 0) {
-          throw new UsageError(
-            `--id ${missing.join(', ')}: no such entry in ${location.uri}; nothing was removed`
-          )
+    const removed = await withQueue(
+      location,
+      identity,
+      '--store',
+      async (outbox) => {
+        if (outbox === undefined) return []
+        const entries = [...outbox.entries(), ...outbox.deadLetters()]
+        let chosen: string[]
+        if (selector === 'id') {
+          const known = new Set(entries.map((entry) => entry.id))
+          const missing = ids.filter((id) => !known.has(id))
+          if (missing.length > 0) {
+            throw new UsageError(
+              `--id ${missing.join(', ')}: no such entry in ${location.uri}; nothing was removed`
+            )
+          }
+          chosen = Array.from(new Set(ids))
+        } else if (selector === 'peer') {
+          chosen = entries.filter((entry) => entry.peer === peer).map((entry) => entry.id)
+        } else {
+          chosen = entries.map((entry) => entry.id)
         }
-        chosen = Array.from(new Set(ids))
-      } else if (selector === 'peer') {
-        chosen = entries.filter((entry) => entry.peer === peer).map((entry) => entry.id)
-      } else {
-        chosen = entries.map((entry) => entry.id)
-      }
-      if (chosen.length > 0) await outbox.purge({ ids: chosen })
-      return chosen
-    })
+        if (chosen.length > 0) await outbox.purge({ ids: chosen })
+        return chosen
+      },
+      warnings(io, 'purge')
+    )
     if (flags.json === true) printJson(io, { removed: removed.length, ids: removed })
     else
       say(

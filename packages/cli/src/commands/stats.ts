@@ -2,10 +2,10 @@ import type { OutboxStats, Tally } from '@dntkit/core'
 import { requiredFlag } from '../arguments.js'
 import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
-import { formatAge, formatBytes, table } from '../format.js'
+import { formatAge, formatBytes, jsonTime, table } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
-import { withQueue } from '../store-session.js'
+import { readOnly, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 
 /** What `dnt stats --json` prints: the store-side part of the outbox's `OutboxStats`. */
@@ -42,12 +42,20 @@ export const statsCommand: Command = {
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))
-    const stats = await withQueue(location, identity, '--store', async (outbox) => {
-      if (outbox === undefined) return EMPTY
-      const { queued, bytes, peers, deadLetters, oldestAge, byLevel, byPeer, byProtocol } =
-        outbox.stats()
-      return { queued, bytes, peers, deadLetters, oldestAge, byLevel, byPeer, byProtocol }
-    })
+    const stats = await withQueue(
+      location,
+      identity,
+      '--store',
+      async (outbox) => {
+        if (outbox === undefined) return EMPTY
+        const { queued, bytes, peers, deadLetters, oldestAge, byLevel, byPeer, byProtocol } =
+          outbox.stats()
+        // an age in whole milliseconds, as every time of --json output
+        const age = oldestAge === null ? null : jsonTime(oldestAge)
+        return { queued, bytes, peers, deadLetters, oldestAge: age, byLevel, byPeer, byProtocol }
+      },
+      readOnly(io, 'stats')
+    )
     if (flags.json === true) {
       printJson(io, stats)
       return EXIT_OK

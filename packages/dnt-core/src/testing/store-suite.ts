@@ -1,9 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StoreClosedError } from '../errors.js'
 import type { Entry, Store } from '../types.js'
 import { pseudoRandomBytes, testEntry } from './fixtures.js'
+import { readOnlyTests } from './store-suite-read-only.js'
 
-/** Makes a store instance on the location a suite run created; called again to "restart". */
-export type StoreFactory = () => Store | Promise<Store>
+/**
+ * Makes a store instance on the location a suite run created; called again
+ * to "restart". With `readOnly: true` (only when the suite's `readOnly`
+ * option is set) it makes a read-only store on the same location.
+ */
+export type StoreFactory = (options?: { readOnly?: boolean }) => Store | Promise<Store>
 
 export interface StoreSuiteOptions {
   /** Prepares an empty location (a fresh directory, database, ...) and returns a factory of stores on it. */
@@ -12,8 +18,13 @@ export interface StoreSuiteOptions {
   teardown?(): void | Promise<void>
   /** Entries in the large-queue test (default 100,000). */
   largeQueueEntries?: number
+  /** The factory makes read-only stores too (`factory({ readOnly: true })`): run their tests. */
+  readOnly?: boolean
 }
 
+const isClosed = (error: unknown): boolean => StoreClosedError.isInstance(error)
+
+/** Every entry `open()` returned, whether an array or an async iterable. */
 async function collect(opened: Entry[] | AsyncIterable<Entry>): Promise<Entry[]> {
   if (Array.isArray(opened)) return opened
   const entries: Entry[] = []
@@ -34,16 +45,21 @@ export function storeSuite(name: string, options: StoreSuiteOptions): void {
     let factory: StoreFactory
     const open: Store[] = []
 
-    async function start(): Promise<{ store: Store; entries: Entry[] }> {
-      const store = await factory()
+    async function start(readOnly = false): Promise<{ store: Store; entries: Entry[] }> {
+      const store = await (readOnly ? factory({ readOnly: true }) : factory())
       open.push(store)
       const entries = await collect(await store.open())
       return { store, entries }
     }
 
+    /** Drops a store the test closed itself from the ones closed after it. */
+    function forget(store: Store): void {
+      open.splice(open.indexOf(store), 1)
+    }
+
     async function restart(store: Store): Promise<{ store: Store; entries: Entry[] }> {
       await store.close()
-      open.splice(open.indexOf(store), 1)
+      forget(store)
       return start()
     }
 
@@ -203,12 +219,40 @@ export function storeSuite(name: string, options: StoreSuiteOptions): void {
       }
     })
 
-    it('rejects apply after close', async () => {
+    it('rejects apply after close with StoreClosedError, and stores nothing of it', async () => {
       const { store } = await start()
+      const kept = testEntry()
+      await store.apply({ put: [kept] })
       await store.close()
-      open.splice(open.indexOf(store), 1)
-      await expect(store.apply({ put: [testEntry()] })).rejects.toThrow()
+      forget(store)
+      await expect(store.apply({ put: [testEntry()] })).rejects.toSatisfy(isClosed)
+      const reopened = await start()
+      expect(reopened.entries).toEqual([kept])
     })
+
+    it('runs calls in call order: an apply made while opening waits; one made after close is refused', async () => {
+      const store = await factory()
+      open.push(store)
+      await expect(store.apply({ put: [testEntry()] })).rejects.toSatisfy(isClosed)
+      const [first, second] = [testEntry(), testEntry()]
+      const opening = store.open()
+      const duringOpen = store.apply({ put: [first] })
+      expect(await collect(await opening)).toEqual([])
+      await duringOpen
+      const beforeClose = store.apply({ put: [second] })
+      const closing = store.close()
+      const afterClose = store.apply({ put: [testEntry()] })
+      await beforeClose
+      await closing
+      await expect(afterClose).rejects.toSatisfy(isClosed)
+      // closing a closed store is a no-op
+      await store.close()
+      forget(store)
+      const reopened = await start()
+      expect(reopened.entries).toEqual([first, second])
+    })
+
+    if (options.readOnly === true) readOnlyTests({ start, restart, forget })
 
     const large = options.largeQueueEntries ?? 100_000
     it(`holds ${large} entries`, { timeout: 120_000 }, async () => {
