@@ -31,7 +31,8 @@ export interface SqliteStoreInit {
 }
 
 // position keeps the first-put order that open() must return; a put of an
-// existing id updates the record in place and so keeps its position
+// existing id updates the record in place and so keeps its position; one
+// deleted and put in the same batch gets a new position, at the end
 const SCHEMA = `CREATE TABLE IF NOT EXISTS entries (
   position INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -151,8 +152,9 @@ class SqliteStore extends AbstractStore {
     const remove = database.prepare(DELETE)
     database.run('BEGIN')
     try {
-      for (const record of records) upsert.run([record.id, record.bytes])
+      // deletes first: an id both deleted and put moves to the end (a new position)
       for (const id of ids) remove.run([id])
+      for (const record of records) upsert.run([record.id, record.bytes])
       database.run('COMMIT')
     } catch (error) {
       database.run('ROLLBACK')

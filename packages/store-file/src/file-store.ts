@@ -129,13 +129,14 @@ class DirectoryStore extends WarningStore implements FileStore {
       )
     )
     this.ledger.appended(written)
-    for (const { id, encoded } of puts) {
-      this.liveBytes += encoded.byteLength - (this.entries.get(id)?.byteLength ?? 0)
-      this.entries.set(id, encoded)
-    }
+    // deletes first: an id both deleted and put in one batch moves to the end
     for (const id of effective) {
       this.liveBytes -= this.entries.get(id)?.byteLength ?? 0
       this.entries.delete(id)
+    }
+    for (const { id, encoded } of puts) {
+      this.liveBytes += encoded.byteLength - (this.entries.get(id)?.byteLength ?? 0)
+      this.entries.set(id, encoded)
     }
     if (
       !this.compactionQueued &&

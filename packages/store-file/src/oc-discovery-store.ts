@@ -127,15 +127,16 @@ class OcDiscoveryStore extends WarningStore implements OcDiscoveryFileStore {
   protected async _apply({ put, delete: remove }: ValidBatch): Promise<void> {
     if (put.length === 0 && !remove.some((id) => this.held.has(id))) return
     const next = new Map(this.held)
+    // deletes first: an id both deleted and put in one batch moves to the end of the array
+    for (const id of remove) next.delete(id)
     for (const entry of put) {
-      const origin = next.get(entry.id)?.origin
+      const origin = this.held.get(entry.id)?.origin
       next.set(entry.id, {
         entry,
         text: encodeElement(entry, origin),
         ...(origin ? { origin } : {})
       })
     }
-    for (const id of remove) next.delete(id)
     await writeCache(this.file, this.key as Aead, next)
     this.held = next
   }

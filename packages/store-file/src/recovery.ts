@@ -178,8 +178,9 @@ export async function recover(
     for (const [number, plaintext] of records.entries()) {
       try {
         const batch = decodeBatch(plaintext)
-        for (const encoded of batch.puts) entries.set(entryId(encoded), encoded)
+        // deletes first, as the writer applied them: an id in both moves to the end
         for (const id of batch.deletes) entries.delete(id)
+        for (const encoded of batch.puts) entries.set(entryId(encoded), encoded)
       } catch (error) {
         throw corrupt(
           `${file.path}: record ${number + 1} authenticates but is malformed: ${(error as Error).message}`,

@@ -123,10 +123,10 @@ function replayJournal(records: ScannedRecord[], entries: Map<string, Uint8Array
     try {
       const batch = decodeBatch(record.plaintext)
       const ids = batch.puts.map(entryId)
+      for (const id of batch.deletes) entries.delete(id)
       batch.puts.forEach((encoded, index) => {
         entries.set(ids[index] as string, encoded)
       })
-      for (const id of batch.deletes) entries.delete(id)
     } catch (error) {
       lost.push(unusable(records, record, `malformed: ${(error as Error).message}`))
       unused++

@@ -212,8 +212,8 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
       if (this.init.location !== undefined) state.damaged = true
       throw error
     }
-    for (const [id, { sequence }] of planned) state.index.set(id, sequence)
     for (const id of removed) state.index.delete(id)
+    for (const [id, { sequence }] of planned) state.index.set(id, sequence)
   }
 
   /**

@@ -22,9 +22,10 @@ export interface WritePlan {
 }
 
 /**
- * Plans one batch: a put of a known id keeps its key (and so its position),
- * a new id takes the next sequence; a delete of an id put in the same batch
- * cancels the put; values are sealed (concurrently when the codec is async).
+ * Plans one batch. Deletes apply first: a deleted id loses its key. Then a
+ * put of a known id keeps its key (and so its position), and a new id, or one
+ * this batch deleted, takes the next sequence: it moves to the end. Values
+ * are sealed (concurrently when the codec is async).
  */
 export async function planWrite(
   state: WriteState,
@@ -32,20 +33,21 @@ export async function planWrite(
   ids: string[]
 ): Promise<WritePlan> {
   let next = state.nextSequence
-  const planned = new Map<string, { sequence: number; bytes: Uint8Array }>()
-  for (const { id, bytes } of encoded) {
-    let sequence = planned.get(id)?.sequence ?? state.index.get(id)
-    if (sequence === undefined) sequence = next++
-    planned.set(id, { sequence, bytes })
-  }
   const removed: string[] = []
   const deletes: Operation[] = []
+  const deleting = new Set<string>()
   for (const id of ids) {
-    const sequence = state.index.get(id) ?? planned.get(id)?.sequence
-    if (sequence === undefined) continue
-    planned.delete(id)
+    const sequence = state.index.get(id)
+    if (sequence === undefined || deleting.has(id)) continue
+    deleting.add(id)
     removed.push(id)
     deletes.push({ type: 'del', key: entryKey(sequence) })
+  }
+  const planned = new Map<string, { sequence: number; bytes: Uint8Array }>()
+  for (const { id, bytes } of encoded) {
+    let sequence = planned.get(id)?.sequence ?? (deleting.has(id) ? undefined : state.index.get(id))
+    if (sequence === undefined) sequence = next++
+    planned.set(id, { sequence, bytes })
   }
   const operations: Operation[] = []
   const sealing: Promise<void>[] = []
@@ -65,6 +67,5 @@ export async function planWrite(
     }
   }
   if (sealing.length > 0) await Promise.all(sealing)
-  operations.push(...deletes)
-  return { operations, planned, removed, next }
+  return { operations: [...deletes, ...operations], planned, removed, next }
 }
