@@ -56,20 +56,26 @@ export {
 } from './libp2p-transport.js'
 export type { RateLimit } from './rate-limiter.js'
 export type { RawSuccess } from './raw-delivery.js'
-export type {
-  DntReceiverInit,
-  EnvelopeHandler,
-  EnvelopeMessage,
-  ReceivedDetail,
-  ReceiverEvents,
-  RejectedDetail,
-  StreamErrorDetail
-} from './receiver.js'
+export type { DntReceiverInit } from './receiver-options.js'
+export type { HandlerTable } from './receiver-registration.js'
 export {
   type DntReceiver,
   dntReceiver,
   type EnvelopeHandle,
-  handleEnvelopes
+  handleEnvelopes,
+  handleMessages,
+  type ReceiverHandle
 } from './receiver-service.js'
-export type { ReceiverStats, StreamErrorReason } from './receiver-stats.js'
+export type { RawStats, ReceiverStats, StreamErrorReason } from './receiver-stats.js'
+export type {
+  EnvelopeHandler,
+  EnvelopeMessage,
+  RawHandler,
+  RawMessage,
+  ReceivedDetail,
+  ReceiveMode,
+  ReceiverEvents,
+  RejectedDetail,
+  StreamErrorDetail
+} from './receiver-types.js'
 export { TryLaterError } from './try-later-error.js'

@@ -42,7 +42,8 @@ type State = 'prefix' | 'header' | 'decide' | 'payload' | 'skip'
  * `FrameError` (kind `malformed`); nothing else is ever thrown.
  *
  * Memory: besides the chunk being processed, the reader holds at most one
- * frame (`maxMessageBytes + maxHeaderBytes`), and only of an accepted header.
+ * frame (`maxMessageBytes + maxHeaderBytes`), and only of an accepted header;
+ * `abandon()` gives that one up (a receiver over its memory budget).
  */
 export class MessageFrameReader {
   private readonly buffer = new Uint8ArrayList()
@@ -117,6 +118,22 @@ export class MessageFrameReader {
   /** Discards the payload of the header just returned, as it arrives. */
   skip(): void {
     if (this.state !== 'decide') throw new Error('no header waits for a decision')
+    this.header = undefined
+    this.startSkip()
+  }
+
+  /** The accepted header whose payload is being read now, if any. */
+  get reading(): MessageHeader | undefined {
+    return this.state === 'payload' ? this.header : undefined
+  }
+
+  /**
+   * Gives up the payload being read: what arrived of it is dropped at the
+   * next `next()` (which returns `skipped` once the frame has passed), the
+   * rest discarded as it arrives.
+   */
+  abandon(): void {
+    if (this.state !== 'payload') throw new Error('no payload is being read')
     this.header = undefined
     this.startSkip()
   }
