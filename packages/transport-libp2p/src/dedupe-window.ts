@@ -141,8 +141,12 @@ export class DedupeWindow {
       const records: Entry[] = []
       for await (const entry of loaded) records.push(entry)
       records.sort((a, b) => a.createdAt - b.createdAt)
-      for (const entry of records) this.remember(entry.id, entry.peer, entry.createdAt)
-      this.expire()
+      const oldest = this.clock.now() - this.maxAge
+      for (const entry of records) {
+        // what expired meanwhile goes first, so it never pushes out what did not
+        if (entry.createdAt < oldest) this.writer?.delete(entry.id)
+        else this.remember(entry.id, entry.peer, entry.createdAt)
+      }
       if ((this.writer as DedupeStoreWriter).size > 0) await this.writer?.flush()
     }
     this.opened = true
@@ -159,8 +163,8 @@ export class DedupeWindow {
   /** Remembers `key` (`<peer>/<message id>`); resolves when it is durable (at once without a store). */
   add(key: string, record: { peer: string; protocol: string }): Promise<void> {
     const at = this.clock.now()
-    this.remember(key, record.peer, at)
     this.expire()
+    this.remember(key, record.peer, at)
     if (this.writer == null) return Promise.resolve()
     this.writer.put({
       id: key,
