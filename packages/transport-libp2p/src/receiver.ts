@@ -37,6 +37,7 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
   private readonly counters = new ReceiverCounters()
   private readonly envelopeStreams = new Set<InboundEnvelopeStream>()
   private readonly rawStreams = new Set<InboundRawStream>()
+  private readonly rawRuns = new Set<Promise<void>>()
   private readonly envelopeSlots: PeerSlots
   private readonly rawSlots: PeerSlots
   private stopping = false
@@ -118,7 +119,7 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
   async close(): Promise<void> {
     this.stopping = true
     for (const stream of this.rawStreams) stream.stop()
-    await this.answers.settled()
+    await Promise.allSettled([this.answers.settled(), ...this.rawRuns])
     await Promise.allSettled([...this.envelopeStreams].map((stream) => stream.close()))
     await this.dedupe?.close()
   }
@@ -230,14 +231,18 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
       streamError: (reason, error) => this.streamError(from, protocol, 'raw', reason, error)
     })
     this.rawStreams.add(inbound)
-    try {
-      await inbound.run()
-    } catch (error) {
-      this.log.error('raw stream from %s failed: %s', from, describeError(error))
-    } finally {
-      this.rawStreams.delete(inbound)
-      this.rawSlots.give(from)
-    }
+    const running = inbound
+      .run()
+      .catch((error: unknown) =>
+        this.log.error('raw stream from %s failed: %s', from, describeError(error))
+      )
+      .finally(() => {
+        this.rawStreams.delete(inbound)
+        this.rawRuns.delete(running)
+        this.rawSlots.give(from)
+      })
+    this.rawRuns.add(running)
+    await running
   }
 
   /** Why a raw stream of `from` is refused before any byte is read, or undefined when it is not. */

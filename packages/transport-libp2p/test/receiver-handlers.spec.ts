@@ -14,7 +14,8 @@ import {
   hostileRawStream,
   hostileStream,
   RAW,
-  serveBoth
+  serveBoth,
+  wellBehavedRaw
 } from './hostile-peer.js'
 import { addrsOf, createNode, stopAll, waitFor } from './nodes.js'
 
@@ -115,5 +116,34 @@ describe('receiver handlers', () => {
       /is the envelope protocol/
     )
     await handle()
+  })
+
+  it('stopping resets raw streams still being read and lets a running raw handler finish', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const served = await serveBoth({}, () => gate)
+    const delivering = wellBehavedRaw(served, 1)
+    await waitFor(() => served.raw.length === 1, 10_000, 'the handler to run')
+    const reading = await hostileRawStream(await createNode(), served.node)
+    reading.send(new Uint8Array(10))
+    await waitFor(
+      () => served.handle.stats().bufferedBytes === 10 + 'raw 0 '.length,
+      10_000,
+      'both held'
+    )
+    let stopped = false
+    const stopping = served.handle().then(() => {
+      stopped = true
+    })
+    await reading.ended
+    expect(reading.reset()).toBe(true)
+    expect(stopped).toBe(false)
+    release()
+    await stopping
+    // the handler finished and the stream was closed cleanly: the sender saw a delivery
+    expect(await delivering).toHaveLength(1)
+    expect(served.handle.stats()).toMatchObject({ bufferedBytes: 0, raw: { messages: 1 } })
   })
 })
