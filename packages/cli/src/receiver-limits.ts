@@ -42,7 +42,7 @@ export const RECEIVER_LIMIT_FLAGS: Record<string, FlagSpec> = {
   'rate-burst': {
     type: 'string',
     value: 'N',
-    description: 'messages one peer may send at once before the rate limit applies (default 20000)'
+    description: 'messages one peer may send at once before the rate limit applies (default 50000)'
   }
 }
 

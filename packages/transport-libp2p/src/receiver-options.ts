@@ -63,7 +63,7 @@ export interface DntReceiverInit extends AuthorizationInit {
   maxBufferedBytesPerPeer?: number
   /**
    * Per-peer token bucket over both modes (default 1,000 messages/s, burst
-   * 20,000); an envelope message over it is answered `try-later` /
+   * 50,000); an envelope message over it is answered `try-later` /
    * `rate-limited` from its header, a raw stream is reset. `false` turns it off.
    */
   rateLimit?: Partial<RateLimit> | false

@@ -203,18 +203,18 @@ describe('envelope mode against hostile peers', () => {
     const served = await serve({ clock })
     const hostile = await createNode()
     const stream = await hostileStream(hostile, served.node)
-    // the default bucket holds 20,000; time stands still, so nothing refills it
-    await flood(stream, 20_100, 'fast')
+    // the default bucket holds 50,000; time stands still, so nothing refills it
+    await flood(stream, 50_100, 'fast')
     const statuses = stream.acks.map((ack) => ack.status)
-    expect(statuses.filter((status) => status === 'ok')).toHaveLength(20_000)
-    expect(statuses.slice(20_000)).toEqual(Array(100).fill('try-later'))
-    expect(stream.acks[20_099]).toMatchObject({ code: 'rate-limited' })
+    expect(statuses.filter((status) => status === 'ok')).toHaveLength(50_000)
+    expect(statuses.slice(50_000)).toEqual(Array(100).fill('try-later'))
+    expect(stream.acks[50_099]).toMatchObject({ code: 'rate-limited' })
     expect(served.handle.stats().tryLater['rate-limited']).toBe(100)
     expect(await wellBehaved(served, 20)).toHaveLength(20)
     // a second later: 1,000 more
     await clock.advance(1_000)
-    stream.send(frame(20_100, 'later', GOOD, new Uint8Array(1)))
-    expect((await stream.waitForAcks(20_101))[20_100]).toMatchObject({ status: 'ok' })
+    stream.send(frame(50_100, 'later', GOOD, new Uint8Array(1)))
+    expect((await stream.waitForAcks(50_101))[50_100]).toMatchObject({ status: 'ok' })
   })
 })
 
