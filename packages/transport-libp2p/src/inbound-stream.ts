@@ -5,7 +5,6 @@ import { FrameError } from './frame-error.js'
 import { MessageFrameReader } from './message-frame-reader.js'
 import type { MessageHeader } from './message-header.js'
 import type { StreamErrorReason } from './receiver-stats.js'
-import type { Answer } from './receiver-types.js'
 import type { EnvelopeStreamContext } from './stream-context.js'
 import { closeWithin, StreamTimer } from './stream-timer.js'
 
