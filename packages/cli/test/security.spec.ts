@@ -117,6 +117,105 @@ describe('dnt listen --allow / --allow-file', () => {
   })
 })
 
+describe('dnt listen limits', () => {
+  const directory = temporaryDirectory()
+  const path = (name: string) => join(directory.path, name)
+  afterAll(() => directory.remove())
+
+  it('holds both modes to --max-message-bytes: raw reset (still queued), envelope rejected too-large', async () => {
+    await keygen(path('receiver.key'))
+    await keygen(path('sender.key'))
+    const received = path('received.jsonl')
+    const listener = await listen([
+      '--key',
+      path('receiver.key'),
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--protocol',
+      PROTOCOL,
+      '--jsonl',
+      received,
+      '--max-message-bytes',
+      '1KiB',
+      '--max-buffered',
+      '8MiB',
+      '--idle-timeout',
+      '30',
+      '--rate-limit',
+      '50',
+      '--rate-burst',
+      '100'
+    ])
+    const send = (data: string, mode: 'raw' | 'envelope') =>
+      dnt([
+        'send',
+        '--key',
+        path('sender.key'),
+        '--store',
+        'memory:',
+        '--to',
+        listener.address,
+        '--protocol',
+        PROTOCOL,
+        '--data',
+        data,
+        '--mode',
+        mode
+      ])
+    const big = 'x'.repeat(2048)
+    const [rawBig, envelopeBig, rawSmall, envelopeSmall] = await Promise.all([
+      send(big, 'raw'),
+      send(big, 'envelope'),
+      send('small raw', 'raw'),
+      send('small envelope', 'envelope')
+    ])
+    const stopped = await listener.stop()
+    expect(rawBig.code).toBe(3)
+    expect(envelopeBig.code).toBe(1)
+    expect(envelopeBig.stdout + envelopeBig.stderr).toMatch(/too-large/)
+    expect(rawSmall.code, rawSmall.stderr).toBe(0)
+    expect(envelopeSmall.code, envelopeSmall.stderr).toBe(0)
+    expect(
+      readJsonl(received)
+        .map((record) => record.data)
+        .sort()
+    ).toEqual(['small envelope', 'small raw'])
+    expect(stopped.stderr).toContain('stopped after 2 messages')
+  })
+
+  it('names a bad limit flag, or limits that cannot work together, and exits 2', async () => {
+    const key = path('receiver.key')
+    const base = [
+      'listen',
+      '--key',
+      key,
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--protocol',
+      PROTOCOL
+    ]
+    const runs = await Promise.all([
+      dnt([...base, '--max-message-bytes', '4XB']),
+      dnt([...base, '--idle-timeout', '0']),
+      dnt([...base, '--rate-limit', 'fast']),
+      dnt([...base, '--max-streams-per-peer', '1.5']),
+      dnt([...base, '--max-buffered', '1MiB']),
+      dnt([...base, '--rate-limit', 'off', '--rate-burst', '10'])
+    ])
+    expect(runs.map((run) => run.code)).toEqual([2, 2, 2, 2, 2, 2])
+    const lines = runs.map((run) => run.stderr.trim())
+    expect(lines[0]).toMatch(/--max-message-bytes expects a size in bytes/)
+    expect(lines[1]).toMatch(/--idle-timeout expects seconds > 0/)
+    expect(lines[2]).toMatch(/--rate-limit expects messages per second > 0 or off, got "fast"/)
+    expect(lines[3]).toMatch(/--max-streams-per-peer expects a whole number/)
+    expect(lines[4]).toMatch(
+      /--max-buffered-per-peer \(1048576\) must hold one frame: --max-message-bytes/
+    )
+    expect(lines[5]).toMatch(/--rate-burst needs a rate limit/)
+    for (const line of lines) expect(line.split('\n')).toHaveLength(1)
+  })
+})
+
 describe('keys and store files', () => {
   const directory = temporaryDirectory()
   const path = (name: string) => join(directory.path, name)

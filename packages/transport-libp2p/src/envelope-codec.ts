@@ -3,6 +3,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_ID_BYTES, MAX_REASON_BYTES } from './constants.js'
 import { FrameError } from './frame-error.js'
 import { MESSAGE_FRAME, parseMessageHeader } from './message-header.js'
+import { varintLength, writeVarint } from './varint.js'
 
 export { FrameError } from './frame-error.js'
 export { MESSAGE_FRAME } from './message-header.js'
@@ -40,26 +41,7 @@ export interface AckFrame {
 const textEncoder = new TextEncoder()
 const EMPTY = new Uint8Array(0)
 
-/** Bytes of `value` as an unsigned LEB128 varint (multiformats' unsigned-varint). */
-function varintLength(value: number): number {
-  let length = 1
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80)
-    length++
-  }
-  return length
-}
-
-function writeVarint(target: Uint8Array, offset: number, value: number): number {
-  while (value >= 0x80) {
-    target[offset++] = (value % 0x80) | 0x80
-    value = Math.floor(value / 0x80)
-  }
-  target[offset++] = value
-  return offset
-}
-
-/** `value` as an unsigned LEB128 varint. */
+/** `value` as an unsigned varint (multiformats' unsigned-varint). */
 export function varintBytes(value: number): Uint8Array {
   const bytes = new Uint8Array(varintLength(value))
   writeVarint(bytes, 0, value)

@@ -1,8 +1,6 @@
 import { Uint8ArrayList } from 'uint8arraylist'
-import { FrameError } from './envelope-codec.js'
-
-/** Longest varint length prefix (covers every safe integer). */
-const MAX_PREFIX_BYTES = 8
+import { FrameError } from './frame-error.js'
+import { readVarint } from './varint.js'
 
 /**
  * Splits a byte stream into varint-length-prefixed frame bodies. A frame
@@ -37,25 +35,14 @@ export class FrameDecoder {
 
   /** The next frame's length, or undefined while its prefix is incomplete. */
   private readPrefix(): { length: number; prefixBytes: number } | undefined {
-    let length = 0
-    let scale = 1
-    const available = Math.min(this.buffer.byteLength, MAX_PREFIX_BYTES)
-    for (let index = 0; index < available; index++) {
-      const byte = this.buffer.get(index)
-      length += (byte & 0x7f) * scale
-      if ((byte & 0x80) === 0) {
-        if (length > this.maxBodyBytes) {
-          throw new FrameError(
-            `frame of ${length} bytes exceeds the limit of ${this.maxBodyBytes}`,
-            'too-large'
-          )
-        }
-        return { length, prefixBytes: index + 1 }
-      }
-      scale *= 0x80
+    const prefix = readVarint(this.buffer, 0, 'frame length prefix')
+    if (prefix === undefined) return undefined
+    if (prefix.value > this.maxBodyBytes) {
+      throw new FrameError(
+        `frame of ${prefix.value} bytes exceeds the limit of ${this.maxBodyBytes}`,
+        'too-large'
+      )
     }
-    if (this.buffer.byteLength >= MAX_PREFIX_BYTES)
-      throw new FrameError('malformed frame length prefix')
-    return undefined
+    return { length: prefix.value, prefixBytes: prefix.bytes }
   }
 }

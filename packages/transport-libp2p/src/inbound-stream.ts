@@ -1,21 +1,12 @@
-import { systemClock, type TimerHandle } from '@dntkit/core'
 import type { Stream } from '@libp2p/interface'
-import { Uint8ArrayList } from 'uint8arraylist'
-import { ACK_BACKLOG_BYTES } from './constants.js'
-import { encodeAck, type MessageFrame } from './envelope-codec.js'
+import { AckWriter } from './ack-writer.js'
+import { AnswerQueue } from './answer-queue.js'
 import { FrameError } from './frame-error.js'
 import { MessageFrameReader } from './message-frame-reader.js'
 import type { MessageHeader } from './message-header.js'
-import type { Answer, EnvelopeReceiverCore } from './receiver.js'
 import type { StreamErrorReason } from './receiver-stats.js'
-
-/** Acks gathered before they are written in one send, at most. */
-const MAX_ACKS_PER_WRITE = 64
-
-/** A frame to answer: a message to process, or an answer decided from its header or size. */
-type Work =
-  | { sequence: number; frame: MessageFrame; bytes: number }
-  | { sequence: number; answer: Answer; bytes: number }
+import type { EnvelopeStreamContext } from './stream-context.js'
+import { closeWithin, StreamTimer } from './stream-timer.js'
 
 /** Whether reading goes on after a batch of bytes. */
 type Reading = 'more' | 'stop'
@@ -26,36 +17,53 @@ function asError(error: unknown): Error {
 
 /**
  * Serves one inbound envelope stream. Frames are read header first: the
- * allowlist, the rate limit, the handler table and the `authorize` hook
- * decide from the header whether the payload is read at all (a refused one
- * is discarded as it arrives). Accepted frames are processed one at a time
- * (FIFO) and acked in order, several acks per write in a burst. A malformed
- * frame, exceeded limits or `idleTimeout` without a complete frame reset the
- * stream; nothing here throws into libp2p.
+ * allowlist, the rate limit, the handler table, the `authorize` hook and the
+ * memory budget decide from the header whether the payload is read at all
+ * (a refused one is discarded as it arrives). What the stream holds (the
+ * frame being read, payloads waiting for their handler) is charged to the
+ * budget as it arrives: a payload that would pass it is dropped and its
+ * frame answered `try-later` / `over-budget`. Accepted frames are processed
+ * one at a time (FIFO) and acked in order. A malformed frame, exceeded
+ * limits or `idleTimeout` without a complete frame reset the stream; nothing
+ * here throws into libp2p.
  */
 export class InboundEnvelopeStream {
   private readonly reader: MessageFrameReader
-  private readonly queue: Work[] = []
+  private readonly acks: AckWriter
+  private readonly queue: AnswerQueue
   private expected = 0
-  private unackedBytes = 0
-  private unackedFrames = 0
-  /** Settles when the queue has been worked off (may be already settled). */
-  private processing: Promise<void> | undefined
-  /** Whether `process()` is working the queue now (it may finish synchronously). */
-  private busy = false
-  private readonly acks = new Uint8ArrayList()
-  private ackCount = 0
-  private ackTimer: TimerHandle | undefined
-  private idleTimer: TimerHandle | undefined
+  private readonly idle: StreamTimer
   private remoteEnded = false
   private finished = false
 
   constructor(
     private readonly stream: Stream,
     readonly from: string,
-    private readonly receiver: EnvelopeReceiverCore
+    private readonly context: EnvelopeStreamContext
   ) {
-    this.reader = new MessageFrameReader(receiver.options)
+    this.reader = new MessageFrameReader(context.limits)
+    this.acks = new AckWriter(stream, from, (error, reason) => this.fail(error, reason))
+    this.queue = new AnswerQueue({
+      acks: this.acks,
+      process: (frame) => context.answers.process(frame, from),
+      ended: () => this.finished,
+      released: () => {
+        // the payload is let go: give its bytes back (growth is charged after the next chunk)
+        const held = this.held()
+        if (held < context.account.held) context.account.resize(held)
+      },
+      drained: () => {
+        if (!this.remoteEnded) this.armIdle()
+      }
+    })
+    this.idle = new StreamTimer(context.clock, context.limits.idleTimeout, () => {
+      if (!this.queue.busy) {
+        const error = new Error(
+          `no complete frame from ${from} in ${context.limits.idleTimeout} ms`
+        )
+        this.fail(error, 'idle')
+      }
+    })
   }
 
   async run(): Promise<void> {
@@ -64,7 +72,7 @@ export class InboundEnvelopeStream {
     try {
       for await (const chunk of this.stream) {
         this.reader.push(chunk)
-        if ((await this.read()) === 'stop') {
+        if ((await this.read()) === 'stop' || (await this.settleBudget()) === 'stop') {
           stopped = true
           break
         }
@@ -74,22 +82,65 @@ export class InboundEnvelopeStream {
         this.fail(new Error(`stream ${this.stream.status} by ${this.from}`), 'reset', false)
       }
     } catch (error) {
-      const cause = asError(error)
-      this.fail(cause, 'reset', false)
+      this.fail(asError(error), 'reset', false)
     }
-    this.disarmIdle()
-    await this.processing
+    this.idle.disarm()
+    await this.queue.settled()
     await this.finish(stopped)
+    this.context.account.release()
   }
 
   /** Answers what is queued, then closes the stream (the receiver is stopping). */
   async close(): Promise<void> {
-    await this.processing
+    await this.queue.settled()
     await this.finish(false)
+  }
+
+  /** Bytes this stream holds: the reader's buffer and the payloads waiting for an answer. */
+  private held(): number {
+    return this.reader.buffered + this.queue.bytes
+  }
+
+  /**
+   * Charges what the stream holds after a chunk. Over the budget, the
+   * payload being read is given up (answered `try-later`); if the stream
+   * still holds too much, it is reset.
+   */
+  private async settleBudget(): Promise<Reading> {
+    const { account } = this.context
+    if (account.resize(this.held())) return 'more'
+    const header = this.reader.reading
+    if (header !== undefined) {
+      this.reader.abandon()
+      this.refuseOverBudget(header, this.held())
+      if ((await this.read()) === 'stop') return 'stop'
+      if (account.resize(this.held())) return 'more'
+    }
+    return this.fail(
+      new Error(
+        `${this.from} would have ${this.held()} bytes buffered on one stream: ${this.over()}`
+      ),
+      'over-budget'
+    )
+  }
+
+  private over(): string {
+    const { maxBytes, maxBytesPerPeer } = this.context.account.limits
+    return `over the peer's share of ${maxBytesPerPeer} bytes or the receiver's budget of ${maxBytes}`
+  }
+
+  private refuseOverBudget(header: MessageHeader, bytes: number): void {
+    const answer = this.context.answers.refuseOverBudget(
+      header,
+      this.from,
+      `buffering ${bytes} bytes for ${this.from} would go ${this.over()}`
+    )
+    this.queue.push({ sequence: this.expected++, answer, bytes: 0 })
   }
 
   /** Handles every event the buffered bytes complete; 'stop' when reading must end. */
   private async read(): Promise<Reading> {
+    const { answers } = this.context
     for (;;) {
       if (this.finished) return 'stop'
       let event: ReturnType<MessageFrameReader['next']>
@@ -98,8 +149,8 @@ export class InboundEnvelopeStream {
       } catch (error) {
         if (error instanceof FrameError && error.kind === 'too-large') {
           // refused from the length prefix: its body is never read
-          const answer = this.receiver.refuseFrame(this.from, 'too-large', error.message)
-          this.enqueue({ sequence: this.expected++, answer, bytes: 0 })
+          const answer = answers.refuseFrame(this.from, 'too-large', error.message)
+          this.queue.push({ sequence: this.expected++, answer, bytes: 0 })
           return 'stop'
         }
         return this.fail(asError(error), 'malformed')
@@ -108,19 +159,19 @@ export class InboundEnvelopeStream {
       switch (event.kind) {
         case 'header': {
           if (!this.inSequence(event.header.sequence)) return 'stop'
-          const reading = await this.decide(event.header)
+          const reading = await this.decide(event.header, event.payloadBytes)
           if (reading === 'stop') return 'stop'
           break
         }
         case 'refused': {
           if (!this.inSequence(event.sequence)) return 'stop'
-          const answer = this.receiver.refuseFrame(this.from, event.code, event.reason)
-          this.enqueue({ sequence: this.expected++, answer, bytes: 0 })
+          const answer = answers.refuseFrame(this.from, event.code, event.reason)
+          this.queue.push({ sequence: this.expected++, answer, bytes: 0 })
           break
         }
         case 'message': {
           const { headerBytes: _, ...header } = event.header
-          this.enqueue({
+          this.queue.push({
             sequence: this.expected++,
             frame: { ...header, payload: event.payload },
             bytes: event.frameBytes
@@ -137,14 +188,15 @@ export class InboundEnvelopeStream {
   }
 
   /** Reads or skips the payload of `header`; a peer not on the allowlist ends the stream. */
-  private async decide(header: MessageHeader): Promise<Reading> {
-    if (!this.receiver.allows(this.from)) {
+  private async decide(header: MessageHeader, payloadBytes: number): Promise<Reading> {
+    const { answers, account } = this.context
+    if (!answers.allows(this.from)) {
       // answer from the header, never read the payload, and stop reading this peer
-      const answer = this.receiver.refuseUnlisted(header, this.from)
-      this.enqueue({ sequence: this.expected++, answer, bytes: 0 })
+      const answer = answers.refuseUnlisted(header, this.from)
+      this.queue.push({ sequence: this.expected++, answer, bytes: 0 })
       return 'stop'
     }
-    let answer = this.receiver.admit(header, this.from)
+    let answer = answers.admit(header, this.from)
     if (answer instanceof Promise) {
       // an asynchronous authorize hook: no more bytes are taken from the peer meanwhile
       if (this.stream.readStatus === 'readable') this.stream.pause()
@@ -156,11 +208,19 @@ export class InboundEnvelopeStream {
       if (this.finished) return 'stop'
     }
     if (answer === undefined) {
-      this.reader.accept()
+      // what the stream will hold once this frame is in: refused now if that cannot fit
+      const target =
+        this.queue.bytes + Math.max(this.reader.buffered, header.headerBytes + payloadBytes)
+      if (account.fits(target - account.held)) {
+        this.reader.accept()
+        return 'more'
+      }
+      this.reader.skip()
+      this.refuseOverBudget(header, target)
       return 'more'
     }
     this.reader.skip()
-    this.enqueue({ sequence: this.expected++, answer, bytes: 0 })
+    this.queue.push({ sequence: this.expected++, answer, bytes: 0 })
     return 'more'
   }
 
@@ -172,96 +232,20 @@ export class InboundEnvelopeStream {
 
   private withinLimits(): boolean {
     const { maxFramesInFlight, maxBytesInFlight, maxMessageBytes, maxHeaderBytes } =
-      this.receiver.options
+      this.context.limits
     if (
-      this.unackedFrames > maxFramesInFlight ||
-      this.unackedBytes > maxBytesInFlight + maxMessageBytes + maxHeaderBytes
+      this.queue.frames > maxFramesInFlight ||
+      this.queue.bytes > maxBytesInFlight + maxMessageBytes + maxHeaderBytes
     ) {
       this.fail(
         new Error(
-          `${this.from} has ${this.unackedFrames} frames (${this.unackedBytes} bytes) unacknowledged, over the limits of ${maxFramesInFlight} frames and ${maxBytesInFlight} bytes`
+          `${this.from} has ${this.queue.frames} frames (${this.queue.bytes} bytes) unacknowledged, over the limits of ${maxFramesInFlight} frames and ${maxBytesInFlight} bytes`
         ),
         'too-many-frames'
       )
       return false
     }
     return true
-  }
-
-  private enqueue(work: Work): void {
-    this.queue.push(work)
-    this.unackedFrames++
-    this.unackedBytes += work.bytes
-    if (!this.busy) this.processing = this.process()
-  }
-
-  private async process(): Promise<void> {
-    this.busy = true
-    try {
-      while (this.queue.length > 0 && !this.finished) {
-        const work = this.queue.shift() as Work
-        const answer = 'answer' in work ? work.answer : await this.answer(work.frame)
-        if (this.finished) break
-        this.unackedFrames--
-        this.unackedBytes -= work.bytes
-        this.acks.append(encodeAck({ sequence: work.sequence, ...answer }))
-        this.ackCount++
-        if (this.queue.length === 0 || this.ackCount >= MAX_ACKS_PER_WRITE) this.flushAcks()
-        else this.scheduleAcks()
-      }
-    } finally {
-      this.busy = false
-    }
-    if (!this.remoteEnded && !this.finished) this.armIdle()
-  }
-
-  private async answer(frame: MessageFrame): Promise<Answer> {
-    try {
-      return await this.receiver.process(frame, this.from)
-    } catch (error) {
-      // process() answers every handler outcome itself; this is a bug guard
-      return {
-        status: 'try-later',
-        code: 'internal-error',
-        reason: (error as Error)?.message ?? String(error)
-      }
-    }
-  }
-
-  /** Acks wait for the next macrotask, so a burst of quick handlers answers in one write. */
-  private scheduleAcks(): void {
-    if (this.ackTimer != null) return
-    this.ackTimer = systemClock.setTimeout(() => {
-      this.ackTimer = undefined
-      this.flushAcks()
-    }, 0)
-  }
-
-  private flushAcks(): void {
-    if (this.ackTimer != null) {
-      systemClock.clearTimeout(this.ackTimer)
-      this.ackTimer = undefined
-    }
-    if (this.acks.byteLength === 0 || this.finished) return
-    const bytes = this.acks.sublist()
-    this.acks.consume(bytes.byteLength)
-    this.ackCount = 0
-    if (this.stream.writeBufferLength + bytes.byteLength > ACK_BACKLOG_BYTES) {
-      // the peer does not read its acks: they would pile up here
-      this.fail(
-        new Error(
-          `${this.from} does not read its acks: ${this.stream.writeBufferLength} bytes of them wait to be sent`
-        ),
-        'ack-backlog'
-      )
-      return
-    }
-    try {
-      this.stream.send(bytes)
-    } catch (error) {
-      const cause = asError(error)
-      this.fail(cause, 'reset')
-    }
   }
 
   /**
@@ -271,53 +255,33 @@ export class InboundEnvelopeStream {
    */
   private async finish(stopped: boolean): Promise<void> {
     if (this.finished) return
-    this.flushAcks()
+    this.acks.flush()
     this.finished = true
-    this.disarmIdle()
-    try {
-      await this.stream.close({ signal: AbortSignal.timeout(this.receiver.options.idleTimeout) })
-      if (stopped && this.stream.remoteWriteStatus !== 'closed')
-        this.stream.abort(new Error('stopped reading'))
-    } catch {
-      this.stream.abort(new Error('envelope stream close failed'))
-    }
+    this.idle.disarm()
+    const { clock, limits } = this.context
+    const closed = await closeWithin(this.stream, clock, limits.idleTimeout)
+    if (closed && stopped && this.stream.remoteWriteStatus !== 'closed')
+      this.stream.abort(new Error('stopped reading'))
   }
 
   /** Resets the stream and reports why; returns 'stop' so reading ends. */
   private fail(error: Error, reason: StreamErrorReason, abort = true): 'stop' {
     if (this.finished) return 'stop'
     this.finished = true
-    this.disarmIdle()
-    if (this.ackTimer != null) systemClock.clearTimeout(this.ackTimer)
-    this.receiver.streamError(this.from, reason, error)
+    this.idle.disarm()
+    this.acks.stop()
+    this.context.streamError(reason, error)
     if (abort) this.stream.abort(error)
     return 'stop'
   }
 
   /** A frame completed: the idle clock starts over. */
   private restartIdle(): void {
-    this.disarmIdle()
-    if (!this.busy) this.armIdle()
+    this.idle.disarm()
+    if (!this.queue.busy) this.armIdle()
   }
 
   private armIdle(): void {
-    if (this.idleTimer != null || this.finished) return
-    this.idleTimer = systemClock.setTimeout(() => {
-      this.idleTimer = undefined
-      if (!this.busy) {
-        this.fail(
-          new Error(
-            `no complete frame from ${this.from} in ${this.receiver.options.idleTimeout} ms`
-          ),
-          'idle'
-        )
-      }
-    }, this.receiver.options.idleTimeout)
-  }
-
-  private disarmIdle(): void {
-    if (this.idleTimer == null) return
-    systemClock.clearTimeout(this.idleTimer)
-    this.idleTimer = undefined
+    if (!this.finished) this.idle.arm()
   }
 }

@@ -6,11 +6,14 @@
  * existing handler; `envelope`: framed, pipelined and acknowledged on
  * `/dntkit/envelope/1.0.0`, deduplicated by the receiver), the `dnt()`
  * service that puts an `Outbox` inside a libp2p node, and the receiving side
- * (`dntReceiver()` / `handleEnvelopes()`), which decides from each frame's
- * header, before reading its payload, whether the peer noise authenticated
- * may deliver (`allow`, `authorize`) and whether it stays within the abuse
- * limits (sizes, streams per peer, frames in flight, a per-peer rate limit,
- * an idle timeout).
+ * (`dntReceiver()` / `handleMessages()`) for both modes: envelope `handlers`
+ * and `rawHandlers`, under one set of limits. It decides from each frame's
+ * header (or before a raw stream's first byte) whether the peer noise
+ * authenticated may deliver (`allow`, `authorize`) and whether it stays within
+ * the abuse limits (sizes, streams per peer, frames in flight, a per-peer rate
+ * limit, an idle timeout), and it holds every byte it buffers to one memory
+ * budget with a share per peer. Its dedupe window keeps a quota per peer, so
+ * a flood of new ids from one peer evicts only that peer's own.
  *
  * @example
  *
@@ -56,20 +59,26 @@ export {
 } from './libp2p-transport.js'
 export type { RateLimit } from './rate-limiter.js'
 export type { RawSuccess } from './raw-delivery.js'
-export type {
-  DntReceiverInit,
-  EnvelopeHandler,
-  EnvelopeMessage,
-  ReceivedDetail,
-  ReceiverEvents,
-  RejectedDetail,
-  StreamErrorDetail
-} from './receiver.js'
+export type { DntReceiverInit } from './receiver-options.js'
+export type { HandlerTable } from './receiver-registration.js'
 export {
   type DntReceiver,
   dntReceiver,
   type EnvelopeHandle,
-  handleEnvelopes
+  handleEnvelopes,
+  handleMessages,
+  type ReceiverHandle
 } from './receiver-service.js'
-export type { ReceiverStats, StreamErrorReason } from './receiver-stats.js'
+export type { RawStats, ReceiverStats, StreamErrorReason } from './receiver-stats.js'
+export type {
+  EnvelopeHandler,
+  EnvelopeMessage,
+  RawHandler,
+  RawMessage,
+  ReceivedDetail,
+  ReceiveMode,
+  ReceiverEvents,
+  RejectedDetail,
+  StreamErrorDetail
+} from './receiver-types.js'
 export { TryLaterError } from './try-later-error.js'

@@ -1,9 +1,7 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameError } from './frame-error.js'
 import { type MessageHeader, parseMessageHeader } from './message-header.js'
-
-/** Longest varint length prefix (covers every safe integer). */
-const MAX_PREFIX_BYTES = 8
+import { readVarint } from './varint.js'
 
 /** The size limits of a `MessageFrameReader`. */
 export interface ReaderLimits {
@@ -44,7 +42,8 @@ type State = 'prefix' | 'header' | 'decide' | 'payload' | 'skip'
  * `FrameError` (kind `malformed`); nothing else is ever thrown.
  *
  * Memory: besides the chunk being processed, the reader holds at most one
- * frame (`maxMessageBytes + maxHeaderBytes`), and only of an accepted header.
+ * frame (`maxMessageBytes + maxHeaderBytes`), and only of an accepted header;
+ * `abandon()` gives that one up (a receiver over its memory budget).
  */
 export class MessageFrameReader {
   private readonly buffer = new Uint8ArrayList()
@@ -123,6 +122,22 @@ export class MessageFrameReader {
     this.startSkip()
   }
 
+  /** The accepted header whose payload is being read now, if any. */
+  get reading(): MessageHeader | undefined {
+    return this.state === 'payload' ? this.header : undefined
+  }
+
+  /**
+   * Gives up the payload being read: what arrived of it is dropped at the
+   * next `next()` (which returns `skipped` once the frame has passed), the
+   * rest discarded as it arrives.
+   */
+  abandon(): void {
+    if (this.state !== 'payload') throw new Error('no payload is being read')
+    this.header = undefined
+    this.startSkip()
+  }
+
   private startSkip(): void {
     this.skipRemaining = this.bodyBytes
     this.state = 'skip'
@@ -164,25 +179,14 @@ export class MessageFrameReader {
 
   /** The next frame's length, or undefined while its prefix is incomplete. */
   private readPrefix(): { length: number; prefixBytes: number } | undefined {
-    let length = 0
-    let scale = 1
-    const available = Math.min(this.buffer.byteLength, MAX_PREFIX_BYTES)
-    for (let index = 0; index < available; index++) {
-      const byte = this.buffer.get(index)
-      length += (byte & 0x7f) * scale
-      if ((byte & 0x80) === 0) {
-        if (length > this.maxFrameBytes) {
-          throw new FrameError(
-            `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`,
-            'too-large'
-          )
-        }
-        return { length, prefixBytes: index + 1 }
-      }
-      scale *= 0x80
+    const prefix = readVarint(this.buffer, 0, 'frame length prefix')
+    if (prefix === undefined) return undefined
+    if (prefix.value > this.maxFrameBytes) {
+      throw new FrameError(
+        `frame of ${prefix.value} bytes exceeds the limit of ${this.maxFrameBytes}`,
+        'too-large'
+      )
     }
-    if (this.buffer.byteLength >= MAX_PREFIX_BYTES)
-      throw new FrameError('malformed frame length prefix')
-    return undefined
+    return { length: prefix.value, prefixBytes: prefix.bytes }
   }
 }

@@ -1,5 +1,6 @@
 import type { Meta } from '@dntkit/core'
 import { FrameError } from './frame-error.js'
+import { readVarint } from './varint.js'
 
 /** First byte of a message frame body. */
 export const MESSAGE_FRAME = 0x01
@@ -31,9 +32,6 @@ export type HeaderResult =
   | { status: 'complete'; header: MessageHeader }
   | { status: 'incomplete'; needed: number }
   | { status: 'refused'; sequence: number; code: 'too-large' | 'id-too-long'; reason: string }
-
-/** Bytes of a varint, at most (covers every safe integer). */
-const MAX_VARINT_BYTES = 8
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -82,18 +80,18 @@ class HeaderCursor {
   }
 
   varint(what: string): number {
-    let value = 0
-    let scale = 1
-    for (let index = 0; index < MAX_VARINT_BYTES; index++) {
-      const byte = this.uint8(what)
-      value += (byte & 0x7f) * scale
-      if ((byte & 0x80) === 0) {
-        if (!Number.isSafeInteger(value)) break
-        return value
-      }
-      scale *= 0x80
+    // what may be read: the bytes received, within the body and the header limit
+    const limit = Math.min(this.bytes.byteLength, this.bodyBytes, this.maxHeaderBytes)
+    const varint = readVarint(this.bytes.subarray(0, limit), this.offset, `message frame's ${what}`)
+    if (varint === undefined) {
+      // the next byte is past one of the limits: reach() says which
+      this.reach(limit + 1, what)
+      throw new Incomplete(limit + 1)
     }
-    throw new FrameError(`malformed varint in the message frame's ${what}`)
+    if (!Number.isSafeInteger(varint.value))
+      throw new FrameError(`malformed varint in the message frame's ${what}`)
+    this.offset += varint.bytes
+    return varint.value
   }
 
   /** A length-prefixed UTF-8 string; one over `maxBytes` is refused `id-too-long`. */

@@ -6,8 +6,11 @@ import {
   authorizeHook
 } from './authorization.js'
 import {
+  DEDUPE_MAX_BYTES_PER_PEER,
   ENVELOPE_PROTOCOL,
   IDLE_TIMEOUT,
+  MAX_BUFFERED_BYTES,
+  MAX_BUFFERED_BYTES_PER_PEER,
   MAX_ENVELOPE_STREAMS,
   MAX_HEADER_BYTES,
   MAX_ID_BYTES,
@@ -20,37 +23,51 @@ import {
 } from './constants.js'
 import type { DedupeInit } from './dedupe-window.js'
 import type { RateLimit } from './rate-limiter.js'
-import type { EnvelopeHandler } from './receiver.js'
+import type { EnvelopeHandler, RawHandler } from './receiver-types.js'
 
-/** Options of `dntReceiver()` and `handleEnvelopes()`. Only `handlers` is required. */
+/**
+ * Options of `dntReceiver()`, `handleMessages()` and `handleEnvelopes()`.
+ * The limits (`maxMessageBytes`, `idleTimeout`, `maxStreamsPerPeer`, the
+ * memory budget, `allow` / `authorize`) hold in both modes.
+ */
 export interface DntReceiverInit extends AuthorizationInit {
-  /** Inner protocol id -> handler. */
-  handlers: Record<string, EnvelopeHandler>
-  /** Duplicate suppression window, or `false` to turn it off (default: in memory, 100,000 ids, one day). */
+  /**
+   * Envelope mode: inner protocol id -> handler. The envelope protocol is
+   * served when this is given, or when `rawHandlers` is not (more can be
+   * added later with `handle()`).
+   */
+  handlers?: Record<string, EnvelopeHandler>
+  /** Raw mode: protocol id -> handler of whole streams (more can be added later with `handleRaw()`). */
+  rawHandlers?: Record<string, RawHandler>
+  /** Duplicate suppression window, or `false` to turn it off (default: in memory, 100,000 ids, 10,000 per peer, one day). */
   dedupe?: DedupeInit | false
-  /** Largest payload accepted (default 4 MiB); a larger one is refused from its header, its body skipped. */
+  /** Largest payload (envelope) or raw message accepted (default 4 MiB). */
   maxMessageBytes?: number
   /** Longest message id accepted, in UTF-8 bytes (default 256); bounds the dedupe window's memory. */
   maxIdBytes?: number
-  /** ms without a complete frame after which a stream is cut off (default 20,000). */
+  /** ms without a complete frame (envelope) or without the stream's clean end (raw) after which a stream is cut off (default 20,000). */
   idleTimeout?: number
   /** Protocol id of envelope mode (default `/dntkit/envelope/1.0.0`). */
   protocol?: string
-  /** Concurrent envelope streams per connection, enforced by libp2p (default 32). */
+  /** Concurrent streams per connection and protocol, enforced by libp2p (default 32). */
   maxInboundStreams?: number
-  /** Concurrent envelope streams per remote peer over all its connections (default 8); a new one over it is reset. */
+  /** Concurrent streams per remote peer over all its connections, envelope and raw counted apart (default 8); a new one over it is reset. */
   maxStreamsPerPeer?: number
-  /** Unacknowledged frames held for one stream (default 1024, the wire limit); over it the stream is reset. */
+  /** Unacknowledged frames held for one envelope stream (default 1024, the wire limit); over it the stream is reset. */
   maxFramesInFlight?: number
-  /** Unacknowledged payload bytes held for one stream, plus one frame (default 8 MiB, the wire limit). */
+  /** Unacknowledged payload bytes held for one envelope stream, plus one frame (default 8 MiB, the wire limit). */
   maxBytesInFlight?: number
+  /** Bytes buffered at once over all peers and both modes (default 64 MiB); what would pass it is refused, not buffered. */
+  maxBufferedBytes?: number
+  /** Bytes one peer may have buffered at once over all its streams (default 16 MiB); at least one frame must fit. */
+  maxBufferedBytesPerPeer?: number
   /**
-   * Per-peer token bucket (default 10,000 messages/s, burst 100,000); a message
-   * over it is answered `try-later` / `rate-limited` from its header. `false`
-   * turns it off.
+   * Per-peer token bucket over both modes (default 1,000 messages/s, burst
+   * 50,000); an envelope message over it is answered `try-later` /
+   * `rate-limited` from its header, a raw stream is reset. `false` turns it off.
    */
   rateLimit?: Partial<RateLimit> | false
-  /** Time source of the dedupe window and the rate limit (default: the wall clock). */
+  /** Time source of the dedupe window, the rate limit and the idle timeouts (default: the wall clock). */
   clock?: Clock
   /** Logger factory (default: `defaultLogger`, namespace `dntkit:transport-libp2p:receiver`). */
   logger?: LoggerFactory
@@ -59,6 +76,9 @@ export interface DntReceiverInit extends AuthorizationInit {
 /** Every option of a receiver, checked and with its default. */
 export interface ResolvedReceiverInit {
   handlers: Map<string, EnvelopeHandler>
+  rawHandlers: Map<string, RawHandler>
+  /** Whether the envelope protocol is served from the start. */
+  serveEnvelopes: boolean
   dedupe: DedupeInit | false
   protocol: string
   maxMessageBytes: number
@@ -69,12 +89,35 @@ export interface ResolvedReceiverInit {
   maxStreamsPerPeer: number
   maxFramesInFlight: number
   maxBytesInFlight: number
+  maxBufferedBytes: number
+  maxBufferedBytesPerPeer: number
   rateLimit: RateLimit | false
   allow: Set<string> | undefined
   authorize: AuthorizeHook | undefined
   clock: Clock
   logger: LoggerFactory
 }
+
+const KNOWN_OPTIONS = new Set([
+  'handlers',
+  'rawHandlers',
+  'dedupe',
+  'maxMessageBytes',
+  'maxIdBytes',
+  'idleTimeout',
+  'protocol',
+  'maxInboundStreams',
+  'maxStreamsPerPeer',
+  'maxFramesInFlight',
+  'maxBytesInFlight',
+  'maxBufferedBytes',
+  'maxBufferedBytesPerPeer',
+  'rateLimit',
+  'allow',
+  'authorize',
+  'clock',
+  'logger'
+])
 
 function positive(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback
@@ -100,24 +143,71 @@ function rateLimitOf(value: DntReceiverInit['rateLimit']): RateLimit | false {
   }
 }
 
+function handlerMap<T>(table: Record<string, T> | undefined, name: string): Map<string, T> {
+  const map = new Map<string, T>()
+  if (table === undefined) return map
+  if (table === null || typeof table !== 'object')
+    throw new TypeError(`${name} must be an object of protocol -> handler function`)
+  for (const [protocol, handler] of Object.entries(table)) {
+    if (typeof handler !== 'function')
+      throw new TypeError(`${name}["${protocol}"] must be a function`)
+    map.set(protocol, handler)
+  }
+  return map
+}
+
+/** The memory budget's limits, checked against each other and against one frame. */
+function budgetOf(init: DntReceiverInit, maxFrameBytes: number) {
+  const maxBufferedBytes = positive(init.maxBufferedBytes, MAX_BUFFERED_BYTES, 'maxBufferedBytes')
+  const maxBufferedBytesPerPeer = positive(
+    init.maxBufferedBytesPerPeer,
+    Math.min(MAX_BUFFERED_BYTES_PER_PEER, maxBufferedBytes),
+    'maxBufferedBytesPerPeer'
+  )
+  if (maxBufferedBytesPerPeer > maxBufferedBytes) {
+    throw new TypeError(
+      `maxBufferedBytesPerPeer (${maxBufferedBytesPerPeer}) must not exceed maxBufferedBytes (${maxBufferedBytes})`
+    )
+  }
+  if (maxBufferedBytesPerPeer < maxFrameBytes) {
+    // a message of the largest size would be refused for ever
+    throw new TypeError(
+      `maxBufferedBytesPerPeer (${maxBufferedBytesPerPeer}) must hold one frame: maxMessageBytes + ${MAX_HEADER_BYTES} = ${maxFrameBytes}`
+    )
+  }
+  return { maxBufferedBytes, maxBufferedBytesPerPeer }
+}
+
 /** Fills in defaults; throws `TypeError` naming the first option that is wrong. */
 export function resolveReceiverInit(init: DntReceiverInit): ResolvedReceiverInit {
-  if (init == null || init.handlers == null || typeof init.handlers !== 'object') {
-    throw new TypeError('handlers must be an object of inner protocol -> handler function')
+  if (init == null || typeof init !== 'object')
+    throw new TypeError('receiver options must be an object')
+  for (const key of Object.keys(init)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`unknown receiver option "${key}"`)
   }
-  const handlers = new Map<string, EnvelopeHandler>()
-  for (const [protocol, handler] of Object.entries(init.handlers)) {
-    if (typeof handler !== 'function')
-      throw new TypeError(`handlers["${protocol}"] must be a function`)
-    handlers.set(protocol, handler)
+  const maxMessageBytes = positive(init.maxMessageBytes, MAX_MESSAGE_BYTES, 'maxMessageBytes')
+  const maxIdBytes = positive(init.maxIdBytes, MAX_ID_BYTES, 'maxIdBytes')
+  if (init.dedupe !== undefined && init.dedupe !== false) {
+    if (init.dedupe === null || typeof init.dedupe !== 'object')
+      throw new TypeError(
+        'dedupe must be { maxEntries?, maxEntriesPerPeer?, maxBytesPerPeer?, maxAge?, store? } or false'
+      )
+    const quota = init.dedupe.maxBytesPerPeer ?? DEDUPE_MAX_BYTES_PER_PEER
+    if (typeof quota === 'number' && quota < maxIdBytes) {
+      throw new TypeError(
+        `dedupe.maxBytesPerPeer (${quota}) must hold the longest id: maxIdBytes = ${maxIdBytes}`
+      )
+    }
   }
   return {
-    handlers,
+    handlers: handlerMap(init.handlers, 'handlers'),
+    rawHandlers: handlerMap(init.rawHandlers, 'rawHandlers'),
+    serveEnvelopes: init.handlers !== undefined || init.rawHandlers === undefined,
     dedupe: init.dedupe ?? {},
     protocol: init.protocol ?? ENVELOPE_PROTOCOL,
-    maxMessageBytes: positive(init.maxMessageBytes, MAX_MESSAGE_BYTES, 'maxMessageBytes'),
+    maxMessageBytes,
     maxHeaderBytes: MAX_HEADER_BYTES,
-    maxIdBytes: positive(init.maxIdBytes, MAX_ID_BYTES, 'maxIdBytes'),
+    maxIdBytes,
     idleTimeout: positive(init.idleTimeout, IDLE_TIMEOUT, 'idleTimeout'),
     maxInboundStreams: positive(init.maxInboundStreams, MAX_ENVELOPE_STREAMS, 'maxInboundStreams'),
     maxStreamsPerPeer: positive(init.maxStreamsPerPeer, MAX_STREAMS_PER_PEER, 'maxStreamsPerPeer'),
@@ -131,6 +221,7 @@ export function resolveReceiverInit(init: DntReceiverInit): ResolvedReceiverInit
       RECEIVER_MAX_BYTES_IN_FLIGHT,
       'maxBytesInFlight'
     ),
+    ...budgetOf(init, maxMessageBytes + MAX_HEADER_BYTES),
     rateLimit: rateLimitOf(init.rateLimit),
     allow: allowSet(init.allow),
     authorize: authorizeHook(init.authorize),

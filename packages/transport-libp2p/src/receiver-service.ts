@@ -1,28 +1,29 @@
 import { type Startable, serviceCapabilities, type TypedEventTarget } from '@libp2p/interface'
 import type { DntReceiverComponents, ReceiverNode } from './host.js'
-import { type DntReceiverInit, EnvelopeReceiverCore, type ReceiverEvents } from './receiver.js'
+import { type DntReceiverInit, ReceiverCore } from './receiver.js'
+import { type HandlerTable, ReceiverRegistration } from './receiver-registration.js'
 import type { ReceiverStats } from './receiver-stats.js'
+import type { EnvelopeHandler, RawHandler, ReceiverEvents } from './receiver-types.js'
 
 /** The receiving side as a libp2p service (`node.services.dntReceiver`). */
-export interface DntReceiver extends TypedEventTarget<ReceiverEvents>, Startable {
+export interface DntReceiver extends TypedEventTarget<ReceiverEvents>, Startable, HandlerTable {
   /** The envelope protocol id it serves. */
   readonly protocol: string
   /** Envelope streams being served now. */
   readonly activeStreams: number
-  /** Messages, refusals by code (`unauthorized`, `rate-limited`, ...), streams cut off by reason. */
+  /** Messages, refusals by code (`unauthorized`, `rate-limited`, ...), streams cut off by reason, bytes buffered. */
   stats(): ReceiverStats
 }
 
-class DntReceiverService extends EnvelopeReceiverCore implements DntReceiver {
+class DntReceiverService extends ReceiverCore implements DntReceiver {
   readonly [Symbol.toStringTag] = '@dntkit/receiver'
   readonly [serviceCapabilities]: string[] = ['@dntkit/receiver']
+  private readonly registration: ReceiverRegistration
   private started = false
 
-  constructor(
-    private readonly components: DntReceiverComponents,
-    init: DntReceiverInit
-  ) {
+  constructor(components: DntReceiverComponents, init: DntReceiverInit) {
     super(init)
+    this.registration = new ReceiverRegistration(this, components.registrar)
   }
 
   isStarted(): boolean {
@@ -30,41 +31,51 @@ class DntReceiverService extends EnvelopeReceiverCore implements DntReceiver {
   }
 
   async start(): Promise<void> {
-    await this.open()
-    await this.components.registrar.handle(this.protocol, this.handleStream, {
-      maxInboundStreams: this.maxInboundStreams
-    })
+    await this.registration.start()
     this.started = true
   }
 
   /** Lets running handlers finish while connections are still open. */
   async beforeStop(): Promise<void> {
-    await this.components.registrar.unhandle(this.protocol)
-    await this.close()
+    await this.registration.stop()
   }
 
   async stop(): Promise<void> {
     this.started = false
   }
+
+  handle(protocol: string, handler: EnvelopeHandler): Promise<void> {
+    return this.registration.handle(protocol, handler)
+  }
+
+  handleRaw(protocol: string, handler: RawHandler): Promise<void> {
+    return this.registration.handleRaw(protocol, handler)
+  }
+
+  unhandle(protocol: string): Promise<void> {
+    return this.registration.unhandle(protocol)
+  }
 }
 
 /**
- * The receiving side of envelope mode as a libp2p service:
- * `createLibp2p({ services: { dntReceiver: dntReceiver({ handlers }) } })`.
- * Each frame's handler runs once per message id inside the dedupe window,
- * frames of one stream in order, and the ack is sent after it resolved.
+ * The receiving side as a libp2p service:
+ * `createLibp2p({ services: { dntReceiver: dntReceiver({ handlers, rawHandlers }) } })`.
+ * Envelope mode: each frame's handler runs once per message id inside the
+ * dedupe window, frames of one stream in order, and the ack is sent after it
+ * resolved. Raw mode: each stream is read to its clean end within the
+ * limits, handed to its handler, then closed. Both share one memory budget.
  */
 export function dntReceiver(
-  init: DntReceiverInit
+  init: DntReceiverInit = {}
 ): (components: DntReceiverComponents) => DntReceiver {
   // validate now, so a wrong option fails at the call site, not inside createLibp2p
-  new EnvelopeReceiverCore(init)
+  new ReceiverCore(init)
   return (components) => new DntReceiverService(components, init)
 }
 
-/** What `handleEnvelopes()` resolves to: call it to stop serving. */
-export interface EnvelopeHandle {
-  /** Unregisters the protocol, lets running handlers finish, closes the dedupe store. */
+/** What `handleMessages()` resolves to: call it to stop serving. */
+export interface ReceiverHandle extends HandlerTable {
+  /** Unregisters every protocol, lets running handlers finish, closes the dedupe store. */
   (): Promise<void>
   /** The receiver's events (`message`, `duplicate`, `rejected`, `stream-error`, `dedupe-error`). */
   readonly events: TypedEventTarget<ReceiverEvents>
@@ -72,29 +83,42 @@ export interface EnvelopeHandle {
   stats(): ReceiverStats
 }
 
+/** What `handleEnvelopes()` resolves to (the same as `handleMessages()`). */
+export type EnvelopeHandle = ReceiverHandle
+
 /**
- * Serves envelope mode on a node that is already running. Resolves once the
- * protocol is registered, to a function that stops serving.
+ * Serves envelope `handlers` and `rawHandlers` on a node that is already
+ * running (or not yet started), under one memory budget. Resolves once the
+ * protocols are registered, to a function that stops serving.
  */
-export async function handleEnvelopes(
+export async function handleMessages(
   node: ReceiverNode,
   init: DntReceiverInit
-): Promise<EnvelopeHandle> {
-  const receiver = new EnvelopeReceiverCore(init)
-  await receiver.open()
-  await node.handle(receiver.protocol, receiver.handleStream, {
-    maxInboundStreams: receiver.maxInboundStreams
-  })
+): Promise<ReceiverHandle> {
+  const receiver = new ReceiverCore(init)
+  const registration = new ReceiverRegistration(receiver, node)
+  await registration.start()
   let stopped: Promise<void> | undefined
   const unhandle = (): Promise<void> => {
-    stopped ??= (async () => {
-      await node.unhandle(receiver.protocol)
-      await receiver.close()
-    })()
+    stopped ??= registration.stop()
     return stopped
   }
   return Object.assign(unhandle, {
     events: receiver as TypedEventTarget<ReceiverEvents>,
-    stats: () => receiver.stats()
+    stats: () => receiver.stats(),
+    handle: (protocol: string, handler: EnvelopeHandler) => registration.handle(protocol, handler),
+    handleRaw: (protocol: string, handler: RawHandler) => registration.handleRaw(protocol, handler),
+    unhandle: (protocol: string) => registration.unhandle(protocol)
   })
+}
+
+/**
+ * Serves envelope mode on a running node: `handleMessages()` with envelope
+ * `handlers` (raw ones may be given too).
+ */
+export function handleEnvelopes(
+  node: ReceiverNode,
+  init: DntReceiverInit
+): Promise<EnvelopeHandle> {
+  return handleMessages(node, { handlers: {}, ...init })
 }

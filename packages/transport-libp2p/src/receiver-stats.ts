@@ -1,38 +1,84 @@
-/** Why a receiver cut off (or refused) an envelope stream. */
+import type { BudgetUsage } from './memory-budget.js'
+
+/** Why a receiver cut off (or refused) a stream. */
 export type StreamErrorReason =
-  /** The bytes broke the wire format (prefix, type, sequence, UTF-8, meta). */
+  /** Envelope: the bytes broke the wire format (prefix, type, sequence, UTF-8, meta). */
   | 'malformed'
-  /** No complete frame for `idleTimeout` (a silent or trickling sender). */
+  /** No complete frame (envelope), or no clean end of the stream (raw), for `idleTimeout`. */
   | 'idle'
-  /** The peer already had `maxStreamsPerPeer` envelope streams open: the new one was reset. */
+  /** The peer already had `maxStreamsPerPeer` streams of that mode open: the new one was reset. */
   | 'too-many-streams'
-  /** More unacknowledged frames or bytes than `maxFramesInFlight` / `maxBytesInFlight`. */
+  /** Envelope: more unacknowledged frames or bytes than `maxFramesInFlight` / `maxBytesInFlight`. */
   | 'too-many-frames'
-  /** The peer does not read its acks: more than 2 MiB of them waited to be sent. */
+  /** Envelope: the peer does not read its acks: more than 2 MiB of them waited to be sent. */
   | 'ack-backlog'
-  /** The remote reset or aborted the stream, or writing to it failed. */
+  /** Raw: the message passed `maxMessageBytes`. */
+  | 'too-large'
+  /** What the stream was about to keep would pass the memory budget (total or the peer's share). */
+  | 'over-budget'
+  /** Raw: the peer passed its rate limit (one token per stream). */
+  | 'rate-limited'
+  /** Raw: the peer is not on `allow`, or `authorize` refused (or failed). */
+  | 'unauthorized'
+  /** Raw: the handler threw; the stream was reset. */
+  | 'handler-error'
+  /** The remote reset or aborted the stream, ended it uncleanly, or writing to it failed. */
   | 'reset'
 
+/** What a receiver counted for raw streams. */
+export interface RawStats {
+  /** Raw streams being read or handled now. */
+  activeStreams: number
+  /** Raw streams accepted (refused ones not included). */
+  streamsAccepted: number
+  /** Raw messages whose handler resolved (the stream then closed cleanly). */
+  messages: number
+  /** Raw streams cut off or refused, by reason. */
+  streamErrors: Partial<Record<StreamErrorReason, number>>
+}
+
 /** What a receiver counted since it was created (`receiver.stats()`). */
-export interface ReceiverStats {
+export interface ReceiverStats extends BudgetUsage {
   /** Envelope streams being served now. */
   activeStreams: number
   /** Envelope streams accepted (refused ones not included). */
   streamsAccepted: number
-  /** Messages whose handler resolved (acked `ok`). */
+  /** Envelope messages whose handler resolved (acked `ok`). */
   messages: number
-  /** Messages acked `duplicate` without calling the handler. */
+  /** Envelope messages acked `duplicate` without calling the handler. */
   duplicates: number
-  /** Messages acked `rejected`, by code (`unauthorized`, `too-large`, `id-too-long`, `unknown-protocol`, a handler's code, ...). */
+  /** Envelope messages acked `rejected`, by code (`unauthorized`, `too-large`, `id-too-long`, `unknown-protocol`, a handler's code, ...). */
   rejected: Record<string, number>
-  /** Messages acked `try-later`, by code (`rate-limited`, `stopping`, `authorize-error`, `try-later`, ...). */
+  /** Envelope messages acked `try-later`, by code (`rate-limited`, `over-budget`, `stopping`, `authorize-error`, `try-later`, ...). */
   tryLater: Record<string, number>
-  /** Streams cut off or refused, by reason. */
+  /** Envelope streams cut off or refused, by reason. */
   streamErrors: Partial<Record<StreamErrorReason, number>>
+  /** Raw streams: accepted, handled, refused. */
+  raw: RawStats
   /** Ids in the dedupe window now (bounded by `dedupe.maxEntries`). */
   dedupeEntries: number
+  /** Peers with ids in the dedupe window now. */
+  dedupePeers: number
+  /**
+   * Ids the dedupe window forgot before `dedupe.maxAge` because their peer
+   * passed its quota (or the window its bound): a retry of one of them would
+   * run its handler again. Each is also logged (at the 1st, 10th, 100th, ...
+   * of a peer).
+   */
+  dedupeEvicted: number
   /** Peers whose rate-limit bucket is tracked now. */
   rateLimitedPeers: number
+}
+
+/** Live sizes the receiver adds to its counters. */
+export type LiveStats = BudgetUsage &
+  Pick<
+    ReceiverStats,
+    'activeStreams' | 'dedupeEntries' | 'dedupePeers' | 'dedupeEvicted' | 'rateLimitedPeers'
+  > & { activeRawStreams: number }
+
+function count<K extends string>(table: Partial<Record<K, number>>, key: K): void {
+  table[key] = (table[key] ?? 0) + 1
 }
 
 /** The counters behind `stats()`. */
@@ -40,31 +86,38 @@ export class ReceiverCounters {
   streamsAccepted = 0
   messages = 0
   duplicates = 0
+  rawStreamsAccepted = 0
+  rawMessages = 0
   // no prototype: a handler's error code could be "__proto__"
   readonly rejected: Record<string, number> = Object.create(null)
   readonly tryLater: Record<string, number> = Object.create(null)
   readonly streamErrors: Partial<Record<StreamErrorReason, number>> = {}
+  readonly rawStreamErrors: Partial<Record<StreamErrorReason, number>> = {}
 
   answered(status: 'rejected' | 'try-later', code: string): void {
-    const table = status === 'rejected' ? this.rejected : this.tryLater
-    table[code] = (table[code] ?? 0) + 1
+    count(status === 'rejected' ? this.rejected : this.tryLater, code)
   }
 
-  streamError(reason: StreamErrorReason): void {
-    this.streamErrors[reason] = (this.streamErrors[reason] ?? 0) + 1
+  streamError(reason: StreamErrorReason, raw: boolean): void {
+    count(raw ? this.rawStreamErrors : this.streamErrors, reason)
   }
 
-  snapshot(
-    live: Pick<ReceiverStats, 'activeStreams' | 'dedupeEntries' | 'rateLimitedPeers'>
-  ): ReceiverStats {
+  snapshot(live: LiveStats): ReceiverStats {
+    const { activeRawStreams, ...rest } = live
     return {
-      ...live,
+      ...rest,
       streamsAccepted: this.streamsAccepted,
       messages: this.messages,
       duplicates: this.duplicates,
       rejected: { ...this.rejected },
       tryLater: { ...this.tryLater },
-      streamErrors: { ...this.streamErrors }
+      streamErrors: { ...this.streamErrors },
+      raw: {
+        activeStreams: activeRawStreams,
+        streamsAccepted: this.rawStreamsAccepted,
+        messages: this.rawMessages,
+        streamErrors: { ...this.rawStreamErrors }
+      }
     }
   }
 }

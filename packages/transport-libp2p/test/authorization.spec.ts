@@ -18,7 +18,7 @@ import {
   serve,
   wellBehaved
 } from './hostile-peer.js'
-import { addrsOf, createNode, stopAll } from './nodes.js'
+import { addrsOf, createNode, stopAll, waitFor } from './nodes.js'
 
 afterEach(stopAll)
 
@@ -95,8 +95,10 @@ describe('receiver authorization', () => {
     const decided = new Promise<boolean>((resolve) => {
       release = resolve
     })
+    let asked = 0
     const served = await serve({
       authorize: (_peer, protocol) => {
+        asked++
         if (protocol === OTHER) throw new Error('directory unavailable')
         return decided
       }
@@ -104,8 +106,8 @@ describe('receiver authorization', () => {
     const hostile = await createNode()
     const stream = await hostileStream(hostile, served.node)
     stream.send(frame(0, 'waits', GOOD))
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(stream.acks).toEqual([])
+    await waitFor(() => asked === 1, 5_000, 'the hook to be asked')
+    expect(stream.acks).toEqual([]) // the hook has not answered: neither has the receiver
     release(true)
     await stream.waitForAcks(1)
     stream.send(frame(1, 'broken', OTHER))

@@ -1,5 +1,6 @@
 import { type Entry, memoryStore, type Store, type StoreBatch } from '@dntkit/core'
 import { manualClock } from '@dntkit/core/testing'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DedupeWindow } from '../src/dedupe-window.js'
 
@@ -123,4 +124,172 @@ describe('DedupeWindow', () => {
     expect(() => new DedupeWindow({ maxEntries: 0 }, manualClock())).toThrow(/maxEntries/)
     expect(() => new DedupeWindow({ maxAge: -1 }, manualClock())).toThrow(/maxAge/)
   })
+
+  it('a flood from one peer evicts only its own ids; the log and evicted count say so', async () => {
+    const told: Array<[string, number, string]> = []
+    const window = new DedupeWindow(
+      { maxEntries: 100, maxEntriesPerPeer: 50 },
+      manualClock(),
+      (peer, count, cause) => told.push([peer, count, cause])
+    )
+    await window.open()
+    for (let index = 0; index < 5; index++)
+      await window.add(`good/kept-${index}`, { peer: 'good', protocol: '/p' })
+    for (let index = 0; index < 10_000; index++)
+      await window.add(`flood/${index}`, { peer: 'flood', protocol: '/p' })
+    expect(Array.from({ length: 5 }, (_, index) => window.has(`good/kept-${index}`))).toEqual(
+      Array(5).fill(true)
+    )
+    expect(window.size).toBe(55)
+    expect(window.evicted).toBe(9_950)
+    // told at the 1st, 10th, 100th and 1000th eviction of that peer, not 9,950 times
+    expect(told).toEqual([
+      ['flood', 1, 'peer-quota'],
+      ['flood', 10, 'peer-quota'],
+      ['flood', 100, 'peer-quota'],
+      ['flood', 1000, 'peer-quota']
+    ])
+  })
+
+  it("counts bytes per peer: long ids fill a peer's quota sooner", async () => {
+    const window = new DedupeWindow(
+      { maxEntriesPerPeer: 1000, maxBytesPerPeer: 100 },
+      manualClock()
+    )
+    await window.open()
+    for (let index = 0; index < 10; index++)
+      await window.add(`p/${'x'.repeat(30)}${index}`, { peer: 'p', protocol: '/p' })
+    // 31 bytes each: three fit in 100
+    expect(window.size).toBe(3)
+    expect(window.has(`p/${'x'.repeat(30)}9`)).toBe(true)
+  })
+
+  it('over the global bound, the peer holding the most ids gives one up, never a smaller one', async () => {
+    const window = new DedupeWindow({ maxEntries: 100, maxEntriesPerPeer: 10 }, manualClock())
+    await window.open()
+    for (let index = 0; index < 3; index++)
+      await window.add(`small/${index}`, { peer: 'small', protocol: '/p' })
+    for (let peer = 0; peer < 20; peer++)
+      for (let index = 0; index < 10; index++)
+        await window.add(`sybil-${peer}/${index}`, { peer: `sybil-${peer}`, protocol: '/p' })
+    expect([0, 1, 2].map((index) => window.has(`small/${index}`))).toEqual([true, true, true])
+    // 200 sybil ids for 97 places: each sybil is cut to 4 or 5, the small peer keeps its 3
+    expect(window.size).toBe(100)
+    expect(window.evicted).toBe(103)
+  })
+
+  it('applies the same quotas to what the store kept, deleting the ids it gives up', async () => {
+    const clock = manualClock()
+    const recording = recordingStore()
+    const first = new DedupeWindow({ store: recording.store }, clock)
+    await first.open()
+    for (let index = 0; index < 30; index++)
+      await first.add(`A/${index}`, { peer: 'A', protocol: '/p' })
+    await first.add('B/only', { peer: 'B', protocol: '/p' })
+    await first.close()
+    const second = new DedupeWindow({ maxEntriesPerPeer: 10, store: recording.store }, clock)
+    await second.open()
+    expect(second.has('B/only')).toBe(true)
+    expect(second.has('A/19')).toBe(false)
+    expect(second.has('A/20')).toBe(true)
+    const kept = (await recording.contents()).map((entry) => entry.id)
+    expect(kept).toHaveLength(11)
+    expect(kept).toContain('B/only')
+    expect(second.evicted).toBe(20)
+  })
+
+  it('behaves like a plain model of the rules under random adds and time (model-based)', async () => {
+    const runs = Number(process.env.DEDUPE_RUNS ?? 300)
+    const operation = fc.oneof(
+      fc.record({
+        kind: fc.constant('add' as const),
+        peer: fc.nat(3),
+        id: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'ggg', 'é', 'hh')
+      }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.nat(400) })
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          maxEntries: fc.integer({ min: 1, max: 12 }),
+          maxEntriesPerPeer: fc.integer({ min: 1, max: 8 }),
+          maxBytesPerPeer: fc.integer({ min: 3, max: 12 }),
+          maxAge: fc.integer({ min: 100, max: 1000 })
+        }),
+        fc.array(operation, { maxLength: 80 }),
+        async (limits, operations) => {
+          const clock = manualClock()
+          const window = new DedupeWindow(limits, clock)
+          await window.open()
+          const model = dedupeModel(limits)
+          const keys = new Set<string>()
+          for (const operation of operations) {
+            if (operation.kind === 'advance') {
+              await clock.advance(operation.ms)
+            } else {
+              const peer = `peer-${operation.peer}`
+              const key = `${peer}/${operation.id}`
+              keys.add(key)
+              await window.add(key, { peer, protocol: '/p' })
+              model.add(key, peer, Buffer.byteLength(operation.id), clock.now())
+            }
+            for (const key of keys) expect(window.has(key), key).toBe(model.has(key, clock.now()))
+            expect(window.evicted).toBe(model.evicted)
+          }
+        }
+      ),
+      { numRuns: runs }
+    )
+  })
 })
+
+/** The dedupe rules written as plainly as possible: arrays and scans. */
+function dedupeModel(limits: {
+  maxEntries: number
+  maxEntriesPerPeer: number
+  maxBytesPerPeer: number
+  maxAge: number
+}) {
+  let records: Array<{ key: string; peer: string; bytes: number; at: number }> = []
+  // when each peer's count last changed: among the largest peers, the earliest gives up an id
+  const changed = new Map<string, number>()
+  let sequence = 0
+  let evicted = 0
+  const count = (peer: string) => records.filter((record) => record.peer === peer).length
+  const bytes = (peer: string) =>
+    records.filter((record) => record.peer === peer).reduce((sum, record) => sum + record.bytes, 0)
+  const remove = (key: string, now: number, eviction: boolean) => {
+    const record = records.find((candidate) => candidate.key === key)
+    if (record === undefined) return
+    records = records.filter((candidate) => candidate !== record)
+    changed.set(record.peer, sequence++)
+    if (eviction && now - record.at <= limits.maxAge) evicted++
+  }
+  const oldestOf = (peer: string) =>
+    records.find((record) => record.peer === peer) as { key: string }
+  return {
+    get evicted() {
+      return evicted
+    },
+    add(key: string, peer: string, size: number, now: number) {
+      for (const record of [...records])
+        if (record.at < now - limits.maxAge) remove(record.key, now, false)
+      remove(key, now, false)
+      records.push({ key, peer, bytes: size, at: now })
+      changed.set(peer, sequence++)
+      while (count(peer) > limits.maxEntriesPerPeer || bytes(peer) > limits.maxBytesPerPeer)
+        remove(oldestOf(peer).key, now, true)
+      while (records.length > limits.maxEntries) {
+        const peers = [...new Set(records.map((record) => record.peer))]
+        peers.sort(
+          (a, b) => count(b) - count(a) || (changed.get(a) as number) - (changed.get(b) as number)
+        )
+        remove(oldestOf(peers[0] as string).key, now, true)
+      }
+    },
+    has(key: string, now: number) {
+      const record = records.find((candidate) => candidate.key === key)
+      return record !== undefined && now - record.at <= limits.maxAge
+    }
+  }
+}

@@ -5,7 +5,7 @@ import {
   Outbox,
   PeerUnreachableError
 } from '@dntkit/core'
-import { testEntry } from '@dntkit/core/testing'
+import { manualClock, testEntry } from '@dntkit/core/testing'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -126,8 +126,7 @@ describe('envelope mode', () => {
         delivered = true
       })
     await waitFor(() => context.handled.length === 1)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(delivered).toBe(false) // the ack waits for the handler
+    expect(delivered).toBe(false) // the ack waits for the handler, which is held
     release()
     await delivery
     expect(context.handled[0]).toEqual({
@@ -317,14 +316,13 @@ describe('envelope mode', () => {
   })
 
   it('refuses an oversized frame from its length prefix, without waiting for (or buffering) its body', async () => {
-    const context = await setup({ idleTimeout: 10_000 })
+    // time stands still: the answer cannot come from the idle timeout
+    const context = await setup({ clock: manualClock() })
     const { stream, acks, ended } = await rawEnvelopeStream(context.sender, context.receiver)
     // announces 1 GiB, sends 3 bytes of it: a receiver that buffered would wait for the rest
     stream.send(varintBytes(1024 * 1024 * 1024))
     stream.send(Uint8Array.of(1, 0, 1))
-    const start = Date.now()
     await waitFor(() => acks.length === 1, 5_000, 'the rejection ack')
-    expect(Date.now() - start).toBeLessThan(5_000) // well under the 10 s idle timeout
     expect(acks[0]).toMatchObject({ sequence: 0, status: 'rejected', code: 'too-large' })
     await ended // the receiver closed the stream
     expect(context.handled).toEqual([])
@@ -363,9 +361,8 @@ describe('envelope mode', () => {
   })
 
   it('cuts off a silent sender, and one that trickles a frame, after the idle timeout', async () => {
-    const context = await setup({ idleTimeout: 300 })
-    // before the streams open: each idle timer starts after this
-    const start = Date.now()
+    const clock = manualClock()
+    const context = await setup({ idleTimeout: 300, clock })
     const silent = await rawEnvelopeStream(context.sender, context.receiver)
     const trickling = await rawEnvelopeStream(context.sender, context.receiver)
     const frame = encodeMessageFrame({
@@ -374,16 +371,14 @@ describe('envelope mode', () => {
       protocol: PROTOCOL,
       payload: new Uint8Array(100)
     }).subarray()
-    let offset = 0
-    const timer = setInterval(() => {
-      if (trickling.stream.status === 'open' && offset < frame.byteLength)
-        trickling.stream.send(frame.subarray(offset, ++offset))
-    }, 50)
+    for (let offset = 0; offset < 5; offset++) {
+      trickling.stream.send(frame.subarray(offset, offset + 1))
+      await clock.advance(50)
+    }
+    expect(context.handle.stats().streamErrors.idle).toBeUndefined() // 250 ms: not yet
+    await clock.advance(50)
     await Promise.all([silent.ended, trickling.ended])
-    clearInterval(timer)
-    const elapsed = Date.now() - start
-    expect(elapsed).toBeGreaterThanOrEqual(290) // 300 ms, give or take a clock tick
-    expect(elapsed).toBeLessThan(3_000)
+    expect(context.handle.stats().streamErrors.idle).toBe(2)
     expect(context.handled).toEqual([])
   })
 

@@ -1,6 +1,6 @@
-import type { Meta } from '@dntkit/core'
+import type { Logger, LoggerFactory, Meta } from '@dntkit/core'
 import { testEntry } from '@dntkit/core/testing'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { type AckFrame, decodeAck, encodeMessageFrame } from '../src/envelope-codec.js'
 import { FrameDecoder } from '../src/frame-decoder.js'
@@ -10,8 +10,10 @@ import {
   type EnvelopeHandle,
   type EnvelopeMessage,
   handleEnvelopes,
+  handleMessages,
   type Libp2pTransportInit,
-  libp2pTransport
+  libp2pTransport,
+  type RawMessage
 } from '../src/index.js'
 import { addrsOf, createNode, waitFor } from './nodes.js'
 
@@ -175,4 +177,124 @@ export async function wellBehaved(
 export function handledFrom(served: Served, peer: Libp2p): string[] {
   const id = peer.peerId.toString()
   return served.handled.filter((message) => message.from === id).map((message) => message.id)
+}
+
+/** The raw protocol the test receivers serve. */
+export const RAW = '/dntkit-test/raw/1.0.0'
+
+/** A raw stream driven by hand: written to, and left open (or not) as an attacker likes. */
+export interface HostileRawStream {
+  stream: Stream
+  /** Settles when the receiver ended the stream, cleanly or by a reset. */
+  ended: Promise<void>
+  /** Whether the receiver reset (rather than closed) the stream. */
+  reset(): boolean
+  /** Writes `bytes` unless the stream is no longer writable; false then. */
+  send(bytes: Uint8Array): boolean
+}
+
+/** Opens a raw stream of `protocol` from `from` to `to` (over `connection` when given). */
+export async function hostileRawStream(
+  from: Libp2p,
+  to: Libp2p,
+  options: { protocol?: string; connection?: Connection } = {}
+): Promise<HostileRawStream> {
+  const protocol = options.protocol ?? RAW
+  const stream =
+    options.connection === undefined
+      ? await from.dialProtocol(multiaddr(`${addrsOf(to)[0]}/p2p/${to.peerId}`), protocol)
+      : await options.connection.newStream(protocol)
+  let wasReset = false
+  const ended = (async () => {
+    try {
+      for await (const _chunk of stream) {
+        // a raw receiver writes nothing
+      }
+    } catch {
+      wasReset = true
+    }
+  })()
+  return {
+    stream,
+    ended,
+    reset: () => wasReset || stream.status === 'reset' || stream.status === 'aborted',
+    send: (bytes) => {
+      if (stream.writeStatus !== 'writable') return false
+      try {
+        stream.send(bytes)
+        return true
+      } catch {
+        return false
+      }
+    }
+  }
+}
+
+/** A receiver node serving RAW (raw mode) and GOOD / OTHER (envelope) through one `handleMessages()`. */
+export async function serveBoth(
+  init: Partial<DntReceiverInit> = {},
+  rawHandler?: (message: RawMessage, from: string) => unknown
+): Promise<Served & { raw: Array<RawMessage & { from: string }> }> {
+  const node = await createNode()
+  const handled: Served['handled'] = []
+  const raw: Array<RawMessage & { from: string }> = []
+  const record = async (message: EnvelopeMessage, from: string) => {
+    handled.push({ ...message, from })
+  }
+  const handle = await handleMessages(node, {
+    handlers: { [GOOD]: record, [OTHER]: record },
+    rawHandlers: {
+      [RAW]: async (message, from) => {
+        raw.push({ ...message, from })
+        await rawHandler?.(message, from)
+      }
+    },
+    ...init
+  })
+  return { node, handle, handled, raw }
+}
+
+/**
+ * A well-behaved raw sender: a fresh node (or `sender`) that delivers
+ * `count` messages on RAW through the real transport, one after the other.
+ * Resolves to their payloads as text.
+ */
+export async function wellBehavedRaw(
+  served: Served,
+  count: number,
+  options: { sender?: Libp2p; bytes?: number } = {}
+): Promise<string[]> {
+  const node = options.sender ?? (await createNode())
+  const transport = libp2pTransport(node)
+  const texts: string[] = []
+  try {
+    for (let index = 0; index < count; index++) {
+      const text = `raw ${index} `.padEnd(options.bytes ?? 0, '.')
+      await transport.deliver(
+        testEntry({
+          peer: served.node.peerId.toString(),
+          addrs: addrsOf(served.node),
+          protocol: RAW,
+          payload: new TextEncoder().encode(text)
+        }),
+        { signal: AbortSignal.timeout(10_000) }
+      )
+      texts.push(text)
+    }
+  } finally {
+    await transport.close()
+  }
+  return texts
+}
+
+/** A logger factory that keeps every line it is given (formatted loosely). */
+export function capturingLogger(): { factory: LoggerFactory; lines: string[] } {
+  const lines: string[] = []
+  const write = (formatter: string, ...args: unknown[]) => {
+    let index = 0
+    lines.push(formatter.replace(/%[sdoO]/g, () => String(args[index++])))
+  }
+  const factory: LoggerFactory = () =>
+    Object.assign(write, { error: write, trace: write, enabled: true }) as Logger
+  return { factory, lines }
 }

@@ -37,6 +37,8 @@ export async function createNode<T extends ServiceMap = ServiceMap>(
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    // every test peer dials from 127.0.0.1: libp2p's 5 inbound connections per second per host would refuse some
+    connectionManager: { inboundConnectionThreshold: 1_000 },
     ...(options.metrics == null ? {} : { metrics: options.metrics }),
     services: services as Libp2pOptions<T>['services']
   })

@@ -1,69 +1,23 @@
-import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
 import { allowList } from '../allow-list.js'
 import { listFlag, requiredFlag, stringFlag } from '../arguments.js'
 import { type Command, note } from '../command.js'
-import { EXIT_OK, MAX_PAYLOAD_BYTES } from '../constants.js'
+import { EXIT_OK } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
 import { MODE_FLAG, modeFlag } from '../mode-flag.js'
 import { createNode, startNode } from '../node.js'
 import { quietly } from '../quietly.js'
-import { type ReceivedOutput, receivedOutput } from '../received-output.js'
+import { type ReceivedMessage, type ReceivedOutput, receivedOutput } from '../received-output.js'
+import { limitsError, RECEIVER_LIMIT_FLAGS, receiverLimits } from '../receiver-limits.js'
 import { KEY_FLAG } from '../store-flags.js'
 import { parseMultiaddr } from '../target.js'
-
-/** Reads a raw stream to its end (at most `limit` bytes). */
-async function readAll(stream: Stream, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of stream) {
-    const bytes = chunk.subarray()
-    size += bytes.byteLength
-    if (size > limit) throw new Error(`message larger than ${limit} bytes`)
-    chunks.push(bytes)
-  }
-  const payload = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    payload.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return payload
-}
-
-function rawHandler(protocol: string, output: ReceivedOutput, onError: (error: unknown) => void) {
-  return async (stream: Stream, connection: Connection): Promise<void> => {
-    try {
-      const payload = await readAll(stream, MAX_PAYLOAD_BYTES)
-      // a reset or a killed sender also ends the read loop: keep only what the sender closed cleanly
-      if (
-        stream.status !== 'open' ||
-        stream.remoteWriteStatus !== 'closed' ||
-        connection.status !== 'open'
-      ) {
-        throw new Error(`raw stream from ${connection.remotePeer} ended without a clean close`)
-      }
-      output.write({
-        from: connection.remotePeer.toString(),
-        protocol,
-        payload,
-        receivedAt: new Date()
-      })
-      // closing our side cleanly is what tells a raw sender the message arrived
-      await stream.close()
-    } catch (error) {
-      stream.abort(error instanceof Error ? error : new Error(String(error)))
-      onError(error)
-    }
-  }
-}
 
 export const listenCommand: Command = {
   spec: {
     name: 'listen',
     summary: 'receive messages and print them (JSONL with --jsonl) until SIGINT / SIGTERM',
     usage:
-      '--key FILE --listen MULTIADDR --protocol ID [--protocol ID ...] [--jsonl OUT] [--mode raw|envelope] [--allow PEER ...] [--allow-file FILE]',
+      '--key FILE --listen MULTIADDR --protocol ID [--protocol ID ...] [--jsonl OUT] [--mode raw|envelope] [--allow PEER ...] [--allow-file FILE] [limits]',
     flags: {
       key: KEY_FLAG,
       listen: {
@@ -100,7 +54,8 @@ export const listenCommand: Command = {
         type: 'string',
         value: 'FILE',
         description: 'accept messages only from the peer ids in FILE (one a line, # comments)'
-      }
+      },
+      ...RECEIVER_LIMIT_FLAGS
     },
     details:
       'Status lines go to stderr: the peer id, then "listening on MULTIADDR/p2p/PEER" per address.\n' +
@@ -109,7 +64,10 @@ export const listenCommand: Command = {
       'duplicates of a message id already received (in memory, for this run).\n' +
       'With --allow / --allow-file, any other peer (as noise authenticated it) is refused: in\n' +
       'envelope mode its message is answered rejected / unauthorized from its header, in raw mode\n' +
-      'its stream is reset; nothing of it is written.'
+      'its stream is reset; nothing of it is written.\n' +
+      'Limits hold in both modes: a raw stream over --max-message-bytes, --idle-timeout, the memory\n' +
+      'budget (--max-buffered, --max-buffered-per-peer), --max-streams-per-peer or the rate limit is\n' +
+      'reset (its sender retries); an envelope message is answered rejected (too large) or try-later.'
   },
   async run({ io, flags, log }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
@@ -121,6 +79,7 @@ export const listenCommand: Command = {
       throw new UsageError('flag --protocol needs a non-empty id')
     const mode = modeFlag(flags)
     const allow = allowList(flags)
+    const limits = receiverLimits(flags)
     const output = receivedOutput(io, stringFlag(flags, 'jsonl'))
     let received = 0
     const counted: ReceivedOutput = {
@@ -135,61 +94,74 @@ export const listenCommand: Command = {
       output.close()
       throw error
     })
-    let stopEnvelopes: (() => Promise<void>) | undefined
+    let stopReceiving: (() => Promise<void>) | undefined
     let refused = 0
     const onRefused = (from: string, protocol: string): void => {
       refused++
       log('refused %s from %s: not on the allowlist', protocol, from)
     }
     try {
-      if (mode !== 'envelope') {
-        const guard =
-          allow === undefined
-            ? undefined
-            : (await import('@dntkit/transport-libp2p')).authorizedStreamHandler
-        for (const protocol of protocols) {
-          let handler: StreamHandler = rawHandler(protocol, counted, (error) =>
-            log.error('raw stream on %s failed: %s', protocol, error)
-          )
-          if (guard !== undefined && allow !== undefined) {
-            handler = guard(handler, {
-              allow,
-              onRefused: (detail) => onRefused(detail.from, detail.protocol)
-            })
-          }
-          await node.handle(protocol, handler)
+      const { handleMessages, TryLaterError } = await import('@dntkit/transport-libp2p')
+      const record = (message: ReceivedMessage): void => {
+        try {
+          counted.write(message)
+        } catch (error) {
+          throw new TryLaterError(`cannot record the message: ${(error as Error).message}`)
         }
       }
-      if (mode !== 'raw') {
-        const { handleEnvelopes, TryLaterError } = await import('@dntkit/transport-libp2p')
-        const handlers = Object.fromEntries(
-          protocols.map((protocol) => [
-            protocol,
-            (message: { id: string; protocol: string; payload: Uint8Array }, from: string) => {
-              try {
-                counted.write({
-                  id: message.id,
-                  from,
-                  protocol: message.protocol,
-                  payload: message.payload,
-                  receivedAt: new Date()
-                })
-              } catch (error) {
-                throw new TryLaterError(`cannot record the message: ${(error as Error).message}`)
-              }
-            }
-          ])
-        )
-        const envelopes = await handleEnvelopes(node, {
-          handlers,
-          ...(allow === undefined ? {} : { allow })
-        })
-        envelopes.events.addEventListener('rejected', (event) => {
-          if (event.detail.code === 'unauthorized')
-            onRefused(event.detail.from, event.detail.protocol)
-        })
-        stopEnvelopes = envelopes
-      }
+      const table = <T>(handler: T): Record<string, T> =>
+        Object.fromEntries(protocols.map((protocol) => [protocol, handler]))
+      const receiving = await handleMessages(node, {
+        ...(mode === 'raw'
+          ? {}
+          : {
+              handlers: table(
+                (message: { id: string; protocol: string; payload: Uint8Array }, from: string) =>
+                  record({
+                    id: message.id,
+                    from,
+                    protocol: message.protocol,
+                    payload: message.payload,
+                    receivedAt: new Date()
+                  })
+              )
+            }),
+        ...(mode === 'envelope'
+          ? {}
+          : {
+              rawHandlers: table(
+                (message: { protocol: string; payload: Uint8Array }, from: string) =>
+                  record({
+                    from,
+                    protocol: message.protocol,
+                    payload: message.payload,
+                    receivedAt: new Date()
+                  })
+              )
+            }),
+        ...(allow === undefined ? {} : { allow }),
+        ...limits
+      }).catch((error: unknown) => {
+        throw error instanceof TypeError ? limitsError(error) : error
+      })
+      stopReceiving = receiving
+      receiving.events.addEventListener('rejected', (event) => {
+        if (event.detail.code === 'unauthorized')
+          onRefused(event.detail.from, event.detail.protocol)
+      })
+      receiving.events.addEventListener('stream-error', (event) => {
+        const { mode: streamMode, reason } = event.detail
+        if (streamMode !== 'raw') return
+        if (reason === 'unauthorized') onRefused(event.detail.from, event.detail.protocol)
+        else
+          log.error(
+            'raw stream on %s from %s failed (%s): %s',
+            event.detail.protocol,
+            event.detail.from,
+            reason,
+            event.detail.error.message
+          )
+      })
       // handlers first, then listen: an early sender never meets a missing protocol
       await startNode(node, nodeInit)
       note(io, `peer id: ${identity.peerId}`)
@@ -206,7 +178,7 @@ export const listenCommand: Command = {
     } finally {
       // stop listening before the handlers go, for the same reason
       await quietly(() => node.stop())
-      await quietly(() => stopEnvelopes?.())
+      await quietly(() => stopReceiving?.())
       counted.close()
     }
     const refusals = refused === 0 ? '' : `; refused ${refused} from peers not allowed`
