@@ -1,12 +1,14 @@
 /**
  * @packageDocumentation
  *
- * A dntkit `Store` on LevelDB through `level` (classic-level in Node,
- * browser-level in browsers): one key per entry in first-put order, values
- * sealed with AES-256-GCM under a key derived from the node's private key and
- * bound to their database key, every batch atomic and durable. It opens its
- * own database at `location`, or keeps to a sublevel of an application's
- * database passed as `db`.
+ * A dntkit `Store` on abstract-level: one key per entry in first-put order,
+ * values sealed with AES-256-GCM under a key derived from the node's private
+ * key and bound to their database key, every batch atomic and durable. It
+ * opens its own database at `location` (IndexedDB through browser-level in
+ * browsers and workers, the `browser` export condition; LevelDB through
+ * classic-level in Node, an optional peer dependency), or keeps to a sublevel
+ * of an application's database passed as `db`. In browsers a Web Lock keeps
+ * one writer per store across tabs and workers.
  *
  * @example
  *
@@ -22,4 +24,6 @@
  * ```
  */
 export type { ApplicationDatabase, LevelStoreInit } from './init.js'
-export { type LevelStore, levelStore, type QuarantinedValue } from './level-store.js'
+export type { LevelStore, QuarantinedValue } from './level-store.js'
+export { levelStore } from './node-platform.js'
+export type { LockMode } from './platform.js'

@@ -1,6 +1,7 @@
 import type { LoggerFactory, PrivateKeyInput } from '@dntkit/core'
 import type { AbstractLevel } from 'abstract-level'
 import { DEFAULT_PREFIX } from './constants.js'
+import type { LockMode, Platform } from './platform.js'
 
 /**
  * An application's own database or sublevel: any `abstract-level` database
@@ -26,6 +27,14 @@ export interface LevelStoreInit {
   prefix?: string
   /** Move values that fail authentication or decoding aside instead of failing `open()` (default `false`). */
   quarantine?: boolean
+  /**
+   * Browsers: what `open()` does when another tab, worker or store holds the
+   * store's Web Lock: `'fail'` (default) rejects with `StoreLockedError` at
+   * once, `'wait'` waits until the holder closes or goes away, `'none'` takes
+   * no lock (only when the application itself guarantees one writer). Node
+   * accepts only `'fail'`: LevelDB's lock file refuses a second opener.
+   */
+  lock?: LockMode
   /** Logger factory (default: core's `defaultLogger`, `DEBUG=dntkit:store-level`). */
   logger?: LoggerFactory
 }
@@ -37,15 +46,17 @@ export interface ResolvedInit {
   keySource?: { privateKey?: PrivateKeyInput; key?: CryptoKey | Uint8Array }
   prefix: string
   quarantine: boolean
+  lock: LockMode
   logger?: LoggerFactory
   /** How messages name this store. */
   where: string
 }
 
 const PREFIX_PATTERN = /^[\x23-\x7e]+$/
+const LOCK_MODES: readonly unknown[] = ['fail', 'wait', 'none']
 
 /** Checks `init`; throws `TypeError` naming the option that is wrong. */
-export function resolveInit(init: LevelStoreInit): ResolvedInit {
+export function resolveInit(init: LevelStoreInit, platform: Platform): ResolvedInit {
   if (init == null || typeof init !== 'object')
     throw new TypeError('levelStore() needs an options object')
   const hasLocation = init.location !== undefined
@@ -73,6 +84,12 @@ export function resolveInit(init: LevelStoreInit): ResolvedInit {
   if (init.encryption !== undefined && typeof init.encryption !== 'boolean') {
     throw new TypeError('levelStore() option `encryption` must be a boolean')
   }
+  if (init.lock !== undefined && !LOCK_MODES.includes(init.lock)) {
+    throw new TypeError(
+      `levelStore() option \`lock\` must be "fail", "wait" or "none" (got ${JSON.stringify(init.lock)})`
+    )
+  }
+  const lock = platform.resolveLock(init.lock)
   const hasKey = init.privateKey != null || init.key != null
   if (init.encryption === false && hasKey) {
     throw new TypeError(
@@ -87,7 +104,7 @@ export function resolveInit(init: LevelStoreInit): ResolvedInit {
   const where = hasLocation
     ? `level store at "${init.location}" (sublevel "${prefix}")`
     : `level store in sublevel "${prefix}" of the given database`
-  const resolved: ResolvedInit = { prefix, quarantine: init.quarantine ?? false, where }
+  const resolved: ResolvedInit = { prefix, quarantine: init.quarantine ?? false, lock, where }
   if (hasLocation) resolved.location = init.location as string
   if (hasDb) resolved.db = init.db as ApplicationDatabase
   if (hasKey) {

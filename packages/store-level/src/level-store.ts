@@ -30,6 +30,8 @@ import {
 } from './key-layout.js'
 import { loadEntries } from './load-entries.js'
 import { createMarker, readMarker } from './marker.js'
+import type { Platform } from './platform.js'
+import { StoreLock } from './store-lock.js'
 import { plaintextValues, sealedValues, type ValueCodec } from './value-codec.js'
 
 /** A value `quarantine: true` moved aside. */
@@ -67,10 +69,15 @@ class DefaultLevelStore implements LevelStore {
   private state: OpenState | undefined
   private tail: Promise<unknown> = Promise.resolve()
   private aead: Promise<Aead> | undefined
+  private readonly lock: StoreLock
 
-  constructor(init: ResolvedInit) {
+  constructor(
+    init: ResolvedInit,
+    private readonly platform: Platform
+  ) {
     this.init = init
     this.log = (init.logger ?? defaultLogger)(LOGGER_NAME)
+    this.lock = new StoreLock(platform, init, this.log)
   }
 
   /** Runs `task` after every earlier call has settled: one operation at a time, in call order. */
@@ -81,9 +88,11 @@ class DefaultLevelStore implements LevelStore {
   }
 
   open(): Promise<Entry[]> {
+    const signal = this.lock.signal
     return this.serialize(async () => {
-      const state = this.state ?? (await this.openNamespace())
+      let state = this.state
       try {
+        state ??= await this.openNamespace(signal)
         const loaded = await loadEntries(state.database, {
           codec: state.codec,
           quarantine: this.init.quarantine,
@@ -102,13 +111,15 @@ class DefaultLevelStore implements LevelStore {
         return loaded.entries
       } catch (error) {
         this.state = undefined
-        await state.database.release().catch(() => undefined)
+        await state?.database.release().catch(() => undefined)
+        this.lock.release()
         throw error
       }
     })
   }
 
-  private async openNamespace(): Promise<OpenState> {
+  /** `signal`: a `close()` was called meanwhile, so stop waiting for the lock. */
+  private async openNamespace(signal = this.lock.signal): Promise<OpenState> {
     const { location, db, prefix, where, keySource } = this.init
     if (keySource !== undefined && this.aead === undefined) {
       this.aead = createAead(keySource, KEY_LABEL)
@@ -117,9 +128,12 @@ class DefaultLevelStore implements LevelStore {
       })
     }
     const aead = await this.aead
+    const own =
+      location !== undefined ? await this.platform.createDatabase(location, where) : undefined
+    await this.lock.take(own ?? db!, signal)
     const database =
-      location !== undefined
-        ? await openOwnDatabase(location, prefix, where)
+      own !== undefined
+        ? await openOwnDatabase(own, prefix, where)
         : await openInApplicationDatabase(db!, prefix, where)
     try {
       const namespace = database.namespace
@@ -265,26 +279,19 @@ class DefaultLevelStore implements LevelStore {
   }
 
   close(): Promise<void> {
+    // an open() waiting for the lock gives up: it would otherwise hold this close() back
+    this.lock.abandon()
     return this.serialize(async () => {
       const state = this.state
       if (state === undefined) return
       this.state = undefined
-      await state.database.release()
+      await state.database.release().finally(() => this.lock.release())
       this.log('%s: closed', this.init.where)
     })
   }
 }
 
-/**
- * A `Store` on `level`: its own LevelDB at `location` (classic-level in Node,
- * IndexedDB through browser-level in browsers) or a sublevel of an
- * application's database given as `db`. One key per entry in first-put order,
- * values AES-256-GCM sealed and bound to their key, each `apply` one atomic
- * `batch` written with `sync: true`.
- *
- * Throws `TypeError` at once for wrong options; `open()` rejects with
- * `StoreLockedError`, `StoreKeyMismatchError` or `StoreCorruptError`.
- */
-export function levelStore(init: LevelStoreInit): LevelStore {
-  return new DefaultLevelStore(resolveInit(init))
+/** A level store on `platform` (Node or browser); `levelStore()` of each entry point calls it. */
+export function createLevelStore(init: LevelStoreInit, platform: Platform): LevelStore {
+  return new DefaultLevelStore(resolveInit(init, platform), platform)
 }
