@@ -26,7 +26,8 @@
  * await outbox.stop()
  * ```
  */
+
+export { levelStore } from './browser-platform.js'
 export type { ApplicationDatabase, LevelStoreInit } from './init.js'
 export type { LevelStore, QuarantinedValue } from './level-store.js'
-export { levelStore } from './browser-platform.js'
 export type { LockMode } from './platform.js'
