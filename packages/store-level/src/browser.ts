@@ -19,7 +19,8 @@
  * import { Outbox, defaultPreset } from '@dntkit/core'
  * import { levelStore } from '@dntkit/store-level'
  *
- * const store = levelStore({ location: 'outbox', privateKey: node.privateKey, lock: 'wait' })
+ * // privateKey: the node's Ed25519 key (the one given to createLibp2p)
+ * const store = levelStore({ location: 'outbox', privateKey, lock: 'wait' })
  * const outbox = new Outbox({ transport, store, policy: defaultPreset() })
  * await outbox.start()
  * await outbox.send({ peer, protocol: '/app/create/1.0.0', payload })
