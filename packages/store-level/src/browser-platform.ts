@@ -10,9 +10,9 @@ const browserPlatform: Platform = {
     const { BrowserLevel } = await import('browser-level')
     return new BrowserLevel<Uint8Array, Uint8Array>(location, binary) as unknown as RootDatabase
   },
-  resolveLock(mode: LockMode | undefined): LockMode {
+  resolveLock(mode: LockMode | undefined, lockable: boolean): LockMode {
     const resolved = mode ?? 'fail'
-    if (resolved !== 'none' && webLocks() === undefined) {
+    if (lockable && resolved !== 'none' && webLocks() === undefined) {
       throw new TypeError(
         `levelStore() option \`lock\` is "${resolved}", which needs Web Locks (navigator.locks), missing here (a page that is not a secure context: not https and not localhost?); pass lock: 'none' only if one tab or worker alone ever opens this store`
       )

@@ -55,6 +55,12 @@ export interface ResolvedInit {
 const PREFIX_PATTERN = /^[\x23-\x7e]+$/
 const LOCK_MODES: readonly unknown[] = ['fail', 'wait', 'none']
 
+/** Whether `db` (a database or a sublevel) lives at a location another context can open too. */
+function hasOwnLocation(db: ApplicationDatabase): boolean {
+  const root = (db as { parent?: unknown }).parent != null ? (db as { db?: unknown }).db : db
+  return typeof (root as { location?: unknown } | undefined)?.location === 'string'
+}
+
 /** Checks `init`; throws `TypeError` naming the option that is wrong. */
 export function resolveInit(init: LevelStoreInit, platform: Platform): ResolvedInit {
   if (init == null || typeof init !== 'object')
@@ -89,7 +95,7 @@ export function resolveInit(init: LevelStoreInit, platform: Platform): ResolvedI
       `levelStore() option \`lock\` must be "fail", "wait" or "none" (got ${JSON.stringify(init.lock)})`
     )
   }
-  const lock = platform.resolveLock(init.lock)
+  const lock = platform.resolveLock(init.lock, hasLocation || hasOwnLocation(init.db!))
   const hasKey = init.privateKey != null || init.key != null
   if (init.encryption === false && hasKey) {
     throw new TypeError(

@@ -24,8 +24,10 @@ export interface Platform {
   /**
    * Checks `mode` at `levelStore()` time; returns the mode to use, or throws
    * `TypeError` naming the option when this platform cannot honour it.
+   * `lockable`: the store's database has a location, so it can be shared
+   * (not a memory-level database).
    */
-  resolveLock(mode: LockMode | undefined): LockMode
+  resolveLock(mode: LockMode | undefined, lockable: boolean): LockMode
   /**
    * Takes the cross-context lock `name` before the store opens. Rejects with
    * `StoreLockedError` (`fail`) or, when `signal` aborts while waiting

@@ -19,6 +19,7 @@ type Harness = {
   put(handle: string, ids: string[]): Promise<void>
   close(handle: string): Promise<void>
   locks(): Promise<{ held: string[]; pending: string[] }>
+  hideWebLocks(): void
 }
 type Method = keyof Harness
 
@@ -169,5 +170,26 @@ describe('in Chromium, across tabs', () => {
       'dntkit/store-level level-js-shared !other!'
     ])
     await Promise.all([first.close(), second.close()])
+  })
+
+  it('without Web Locks (not a secure context) a shared database needs lock "none"; memory-level needs no lock', async () => {
+    const page = await tab()
+    await call(page, 'hideWebLocks')
+    const refused = await call(page, 'open', 'own', { location: 'insecure', keyByte: 1 })
+    expect('error' in refused && refused.error).toMatchObject({ name: 'TypeError' })
+    expect('error' in refused && refused.error.message).toMatch(
+      /option `lock` is "fail", which needs Web Locks.*pass lock: 'none' only if/
+    )
+    const waiting = await call(page, 'open', 'wait', {
+      location: 'insecure',
+      keyByte: 1,
+      lock: 'wait'
+    })
+    expect('error' in waiting && waiting.error.name).toBe('TypeError')
+    expect(await call(page, 'open', 'memory', { memory: true, keyByte: 1 })).toEqual({ ids: [] })
+    expect(
+      await call(page, 'open', 'none', { location: 'insecure', keyByte: 1, lock: 'none' })
+    ).toEqual({ ids: [] })
+    await page.close()
   })
 })

@@ -3,12 +3,15 @@
 import type { Entry } from '@dntkit/core'
 import { type LevelStore, type LevelStoreInit, levelStore } from '@dntkit/store-level'
 import { BrowserLevel } from 'browser-level'
+import { MemoryLevel } from 'memory-level'
 
 /** How the test asks for a store: a location or an application database, a key byte, a lock mode. */
 export interface StoreSpec {
   location?: string
   /** Name of an application IndexedDB database (browser-level) to pass as `db`. */
   appDatabase?: string
+  /** Pass a fresh memory-level database as `db`. */
+  memory?: boolean
   prefix?: string
   lock?: LevelStoreInit['lock']
   /** The store key is 32 bytes of this value. */
@@ -62,9 +65,17 @@ const harness = {
     const init: LevelStoreInit = { key: new Uint8Array(32).fill(spec.keyByte) }
     if (spec.location !== undefined) init.location = spec.location
     if (spec.appDatabase !== undefined) init.db = await appDatabase(spec.appDatabase)
+    if (spec.memory === true) init.db = new MemoryLevel()
     if (spec.prefix !== undefined) init.prefix = spec.prefix
     if (spec.lock !== undefined) init.lock = spec.lock
-    const store = levelStore(init)
+    let store: LevelStore
+    try {
+      store = levelStore(init)
+    } catch (error) {
+      // a TypeError from the options: reported like a failed open
+      opening.set(handle, outcome(Promise.reject(error)))
+      return
+    }
     stores.set(handle, store)
     opening.set(handle, outcome(store.open()))
   },
@@ -86,6 +97,13 @@ const harness = {
   },
   async close(handle: string): Promise<void> {
     await stores.get(handle)!.close()
+  },
+  /** From now on this page behaves as one without Web Locks (not a secure context). */
+  hideWebLocks(): void {
+    Object.defineProperty(Navigator.prototype, 'locks', {
+      configurable: true,
+      get: () => undefined
+    })
   },
   /** Names of the Web Locks this origin holds and waits for. */
   async locks(): Promise<{ held: string[]; pending: string[] }> {
