@@ -56,7 +56,7 @@ async function main(): Promise<void> {
         view.text.value = ''
         const payload = new TextEncoder().encode(text)
         const result = await outbox.send({ ...to, protocol: PROTOCOL, payload })
-        view.setMessage(result.id, text, result.status === 'delivered' ? 'delivered' : 'queued')
+        view.addMessage(result.id, text, result.status === 'delivered' ? 'delivered' : 'queued')
         view.clearError()
       } catch (error) {
         view.showError(error, 'not sent: ')

@@ -63,7 +63,10 @@ export async function openOutbox(
 function follow(outbox: Outbox, view: View): void {
   for (const entry of outbox.entries()) view.setMessage(entry.id, textOf(entry), 'queued')
   for (const entry of outbox.deadLetters()) {
-    view.setMessage(entry.id, textOf(entry), 'dead', entry.deadLetter?.reason)
+    view.setMessage(entry.id, textOf(entry), 'dead', {
+      reason: entry.deadLetter?.reason,
+      error: entry.lastError
+    })
   }
   outbox.addEventListener('queued', ({ detail }) => {
     view.setMessage(detail.entry.id, textOf(detail.entry), 'queued')
@@ -73,10 +76,15 @@ function follow(outbox: Outbox, view: View): void {
     view.clearAttemptError()
   })
   outbox.addEventListener('abandoned', ({ detail }) => {
-    view.setMessage(detail.entry.id, textOf(detail.entry), 'dead', detail.reason)
+    view.setMessage(detail.entry.id, textOf(detail.entry), detail.deadLetter ? 'dead' : 'dropped', {
+      reason: detail.reason,
+      error: detail.error
+    })
   })
   outbox.addEventListener('expired', ({ detail }) => {
-    view.setMessage(detail.entry.id, textOf(detail.entry), 'dead', 'expired')
+    view.setMessage(detail.entry.id, textOf(detail.entry), detail.deadLetter ? 'dead' : 'dropped', {
+      reason: 'expired'
+    })
   })
   outbox.addEventListener('attempt-failed', ({ detail }) => view.showAttemptError(detail.error))
   outbox.addEventListener('store-error', ({ detail }) => {

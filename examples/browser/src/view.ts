@@ -1,6 +1,15 @@
 /** What the page shows; every state is also in a `data-` attribute, for people and for tests. */
 export type PageState = 'opening' | 'waiting' | 'running' | 'locked' | 'error'
-export type MessageStatus = 'queued' | 'delivered' | 'dead'
+/** `dead`: kept in the dead letters; `dropped`: abandoned without one (the caller got the error). */
+export type MessageStatus = 'queued' | 'delivered' | 'dead' | 'dropped'
+
+/** Why a message left the queue undelivered. */
+export interface Outcome {
+  /** The outbox's reason: `exhausted`, `expired`, `rejected`, `undeliverable`. */
+  reason?: string | undefined
+  /** The error of its last attempt (an error object, or the entry's `lastError` text). */
+  error?: unknown
+}
 
 function element<T extends HTMLElement>(document: Document, id: string): T {
   const found = document.getElementById(id)
@@ -85,8 +94,13 @@ export class View {
     element(this.document, 'last-error').hidden = true
   }
 
+  /** Adds message `id` unless an outbox event showed it already. */
+  addMessage(id: string, text: string, status: MessageStatus): void {
+    if (!this.items.has(id)) this.setMessage(id, text, status)
+  }
+
   /** Adds or updates message `id`; the list keeps first-seen order. */
-  setMessage(id: string, text: string, status: MessageStatus, reason?: string): void {
+  setMessage(id: string, text: string, status: MessageStatus, outcome: Outcome = {}): void {
     let item = this.items.get(id)
     if (item === undefined) {
       item = this.document.createElement('li')
@@ -95,15 +109,27 @@ export class View {
       this.list.append(item)
     }
     item.dataset.status = status
-    if (reason === undefined) delete item.dataset.reason
-    else item.dataset.reason = reason
+    item.dataset.text = text
     item.textContent = text
+    for (const key of ['reason', 'errorCode', 'errorReason'] as const) delete item.dataset[key]
+    if (outcome.reason !== undefined) item.dataset.reason = outcome.reason
+    if (outcome.error !== undefined) {
+      const { code, reason, message } = fieldsOf(outcome.error)
+      if (code !== '') item.dataset.errorCode = code
+      if (reason !== '') item.dataset.errorReason = reason
+      const why = this.document.createElement('small')
+      why.textContent = message
+      item.append(this.document.createElement('br'), why)
+    }
     this.recount()
   }
 
   private recount(): void {
-    const counts: Record<MessageStatus, number> = { queued: 0, delivered: 0, dead: 0 }
-    for (const item of this.items.values()) counts[item.dataset.status as MessageStatus]++
+    const counts = { queued: 0, delivered: 0, dead: 0 }
+    for (const item of this.items.values()) {
+      const status = item.dataset.status as MessageStatus
+      if (status !== 'dropped') counts[status]++
+    }
     for (const [status, count] of Object.entries(counts)) {
       const counter = element(this.document, status)
       counter.dataset.count = String(count)
