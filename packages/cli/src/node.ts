@@ -15,24 +15,27 @@ export interface NodeInit {
 }
 
 /**
- * A libp2p node for the CLI: TCP, Noise, Yamux and Identify, the node's own
- * key, listening only where told. libp2p is imported here, on demand, after
+ * A libp2p node for the CLI: TCP and WebSockets (`/ws` addresses, for
+ * browser nodes), Noise, Yamux and Identify, the node's own key, listening
+ * only where told. libp2p is imported here, on demand, after
  * `bin.ts` installed the `Promise.withResolvers` polyfill Node 20 lacks.
  */
 export async function createNode(init: NodeInit): Promise<Libp2p> {
-  const [{ createLibp2p }, { tcp }, { noise }, { yamux }, { identify }] = await Promise.all([
-    import('libp2p'),
-    import('@libp2p/tcp'),
-    import('@chainsafe/libp2p-noise'),
-    import('@chainsafe/libp2p-yamux'),
-    import('@libp2p/identify')
-  ])
+  const [{ createLibp2p }, { tcp }, { webSockets }, { noise }, { yamux }, { identify }] =
+    await Promise.all([
+      import('libp2p'),
+      import('@libp2p/tcp'),
+      import('@libp2p/websockets'),
+      import('@chainsafe/libp2p-noise'),
+      import('@chainsafe/libp2p-yamux'),
+      import('@libp2p/identify')
+    ])
   try {
     return await createLibp2p({
       start: init.start ?? true,
       privateKey: init.privateKey,
       addresses: { listen: init.listen ?? [] },
-      transports: [tcp()],
+      transports: [tcp(), webSockets()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       services: { identify: identify() }

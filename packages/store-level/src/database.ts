@@ -1,7 +1,7 @@
 import { StoreCorruptError, StoreLockedError } from '@dntkit/core'
 import type { AbstractBatchOptions, AbstractLevel } from 'abstract-level'
-import { Level } from 'level'
 import type { ApplicationDatabase } from './init.js'
+import type { RootDatabase } from './platform.js'
 
 /** The store's sublevel: binary keys (without the sublevel prefix) and values. */
 export type Namespace = AbstractLevel<unknown, Uint8Array, Uint8Array>
@@ -26,7 +26,8 @@ export interface StoreDatabase {
   release(): Promise<void>
 }
 
-const binary = { keyEncoding: 'view', valueEncoding: 'view' } as const
+/** Binary keys and values: what every database the store opens uses. */
+export const binary = { keyEncoding: 'view', valueEncoding: 'view' } as const
 const durable = { ...binary, sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>
 
 // Sublevels of application databases held by a store of this process: root database -> prefixes.
@@ -40,7 +41,7 @@ function hasCode(error: unknown, wanted: string): boolean {
   return code(error) === wanted || code((error as { cause?: unknown } | null)?.cause) === wanted
 }
 
-type Root = AbstractLevel<unknown, Uint8Array, Uint8Array>
+type Root = RootDatabase
 
 function storeDatabase(
   root: Root,
@@ -68,13 +69,15 @@ function storeDatabase(
   }
 }
 
-/** Opens (and owns) the database at `location`; maps LevelDB's lock and corruption errors. */
+/**
+ * Opens (and owns) `db`, the database a platform created for a `location`;
+ * maps the database's lock and corruption errors.
+ */
 export async function openOwnDatabase(
-  location: string,
+  db: Root,
   prefix: string,
   where: string
 ): Promise<StoreDatabase> {
-  const db = new Level<Uint8Array, Uint8Array>(location, binary)
   try {
     await db.open()
   } catch (error) {
@@ -92,7 +95,23 @@ export async function openOwnDatabase(
     throw error
   }
   const namespace = db.sublevel<Uint8Array, Uint8Array>(prefix, binary) as unknown as Namespace
-  return storeDatabase(db as unknown as Root, namespace, () => db.close())
+  return storeDatabase(db, namespace, () => db.close())
+}
+
+/**
+ * The name of the cross-context lock of the store in sublevel `prefix` of
+ * `db` (its own database, or an application's database or sublevel): the
+ * database's name and the sublevel's full prefix, so every store on the same
+ * keys, own or inside an application's database, takes the same lock. A
+ * database without a location (memory-level) lives in one context only: no
+ * name, no lock.
+ */
+export function lockName(db: ApplicationDatabase, prefix: string): string | undefined {
+  const sublevel = db.sublevel(prefix, binary)
+  const root = sublevel.db as { location?: unknown; namePrefix?: unknown }
+  if (typeof root.location !== 'string') return undefined
+  const namePrefix = typeof root.namePrefix === 'string' ? root.namePrefix : ''
+  return `dntkit/store-level ${namePrefix}${root.location} ${sublevel.prefix}`
 }
 
 /**

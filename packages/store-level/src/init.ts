@@ -1,6 +1,7 @@
 import type { LoggerFactory, PrivateKeyInput } from '@dntkit/core'
 import type { AbstractLevel } from 'abstract-level'
 import { DEFAULT_PREFIX } from './constants.js'
+import type { LockMode, Platform } from './platform.js'
 
 /**
  * An application's own database or sublevel: any `abstract-level` database
@@ -42,6 +43,14 @@ export interface LevelStoreInit {
   onCorrupt?: 'throw' | 'quarantine'
   /** @deprecated `true` is `onCorrupt: 'quarantine'`. */
   quarantine?: boolean
+  /**
+   * Browsers: what `open()` does when another tab, worker or store holds the
+   * store's Web Lock: `'fail'` (default) rejects with `StoreLockedError` at
+   * once, `'wait'` waits until the holder closes or goes away, `'none'` takes
+   * no lock (only when the application itself guarantees one writer). Node
+   * accepts only `'fail'`: LevelDB's lock file refuses a second opener.
+   */
+  lock?: LockMode
   /** Logger factory (default: core's `defaultLogger`, `DEBUG=dntkit:store-level`). */
   logger?: LoggerFactory
 }
@@ -54,15 +63,23 @@ export interface ResolvedInit {
   prefix: string
   quarantine: boolean
   readOnly: boolean
+  lock: LockMode
   logger?: LoggerFactory
   /** How messages name this store. */
   where: string
 }
 
 const PREFIX_PATTERN = /^[\x23-\x7e]+$/
+const LOCK_MODES: readonly unknown[] = ['fail', 'wait', 'none']
+
+/** Whether `db` (a database or a sublevel) lives at a location another context can open too. */
+function hasOwnLocation(db: ApplicationDatabase): boolean {
+  const root = (db as { parent?: unknown }).parent != null ? (db as { db?: unknown }).db : db
+  return typeof (root as { location?: unknown } | undefined)?.location === 'string'
+}
 
 /** Checks `init`; throws `TypeError` naming the option that is wrong. */
-export function resolveInit(init: LevelStoreInit): ResolvedInit {
+export function resolveInit(init: LevelStoreInit, platform: Platform): ResolvedInit {
   if (init == null || typeof init !== 'object')
     throw new TypeError('levelStore() needs an options object')
   const hasLocation = init.location !== undefined
@@ -100,6 +117,12 @@ export function resolveInit(init: LevelStoreInit): ResolvedInit {
   if (init.encryption !== undefined && typeof init.encryption !== 'boolean') {
     throw new TypeError('levelStore() option `encryption` must be a boolean')
   }
+  if (init.lock !== undefined && !LOCK_MODES.includes(init.lock)) {
+    throw new TypeError(
+      `levelStore() option \`lock\` must be "fail", "wait" or "none" (got ${JSON.stringify(init.lock)})`
+    )
+  }
+  const lock = platform.resolveLock(init.lock, hasLocation || hasOwnLocation(init.db!))
   const hasKey = init.privateKey != null || init.key != null
   if (init.encryption === false && hasKey) {
     throw new TypeError(
@@ -116,7 +139,13 @@ export function resolveInit(init: LevelStoreInit): ResolvedInit {
     : `level store in sublevel "${prefix}" of the given database`
   const quarantine =
     (init.onCorrupt ?? (init.quarantine === true ? 'quarantine' : 'throw')) === 'quarantine'
-  const resolved: ResolvedInit = { prefix, quarantine, readOnly: init.readOnly ?? false, where }
+  const resolved: ResolvedInit = {
+    prefix,
+    quarantine,
+    readOnly: init.readOnly ?? false,
+    lock,
+    where
+  }
   if (hasLocation) resolved.location = init.location as string
   if (hasDb) resolved.db = init.db as ApplicationDatabase
   if (hasKey) {

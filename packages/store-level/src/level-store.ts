@@ -24,7 +24,9 @@ import {
 import { type LoadedEntries, loadEntries } from './load-entries.js'
 import { createMarker, readMarker } from './marker.js'
 import { openDatabase } from './open-database.js'
+import type { Platform } from './platform.js'
 import type { DatabaseCopy } from './read-only-copy.js'
+import { StoreLock } from './store-lock.js'
 import { plaintextValues, sealedValues, type ValueCodec } from './value-codec.js'
 import { planWrite } from './write-plan.js'
 
@@ -72,15 +74,20 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
   private readonly log: Logger
   private state: OpenState | undefined
   private aead: Promise<Aead> | undefined
+  private readonly lock: StoreLock
 
-  constructor(init: ResolvedInit) {
+  constructor(
+    init: ResolvedInit,
+    private readonly platform: Platform
+  ) {
     super({ name: init.where, readOnly: init.readOnly })
     this.init = init
     this.log = (init.logger ?? defaultLogger)(LOGGER_NAME)
+    this.lock = new StoreLock(platform, init, this.log)
   }
 
   protected async _open(): Promise<Entry[]> {
-    const state = await this.openNamespace()
+    const state = await this.openNamespace(this.lock.signal)
     if (state === undefined) {
       this.log('%s: no database yet, opened read-only and empty', this.init.where)
       return []
@@ -91,6 +98,12 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
       await this.release(state)
       throw error
     }
+  }
+
+  /** An `open()` still waiting for the store's lock gives up: it would hold this `close()` back. */
+  override close(): Promise<void> {
+    this.lock.abandon()
+    return super.close()
   }
 
   /** `open()` of an open store reads the entries again. */
@@ -126,10 +139,15 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
   private async release(state: OpenState): Promise<void> {
     await state.database.release().catch(() => undefined)
     await state.copy?.remove().catch(() => undefined)
+    this.lock.release()
   }
 
-  /** Opens the database and checks its marker (creating it on a first open for writing). */
-  private async openNamespace(): Promise<OpenState | undefined> {
+  /**
+   * Opens the database (taking the store's lock first when it writes) and
+   * checks its marker (creating it on a first open for writing). `signal`: a
+   * `close()` was called meanwhile, so stop waiting for the lock.
+   */
+  private async openNamespace(signal: AbortSignal): Promise<OpenState | undefined> {
     const { keySource, where } = this.init
     if (keySource !== undefined && this.aead === undefined) {
       this.aead = createAead(keySource, KEY_LABEL)
@@ -138,7 +156,13 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
       })
     }
     const aead = await this.aead
-    const opened = await openDatabase(this.init)
+    let opened: Awaited<ReturnType<typeof openDatabase>>
+    try {
+      opened = await openDatabase(this.init, this.platform, this.lock, signal)
+    } catch (error) {
+      this.lock.release()
+      throw error
+    }
     if (opened === undefined) return undefined
     const { database, copy } = opened
     try {
@@ -158,6 +182,7 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
     } catch (error) {
       await database.release().catch(() => undefined)
       await copy?.remove().catch(() => undefined)
+      this.lock.release()
       throw error
     }
   }
@@ -224,7 +249,7 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
   private async reopen(): Promise<void> {
     const previous = this.state as OpenState
     await previous.database.release().catch(() => undefined)
-    const state = (await this.openNamespace()) as OpenState
+    const state = (await this.openNamespace(this.lock.signal)) as OpenState
     try {
       const loaded = await this.loadEntries(state)
       state.index = loaded.index
@@ -254,22 +279,17 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
     const state = this.state
     if (state === undefined) return
     this.state = undefined
-    await state.database.release()
-    await state.copy?.remove()
+    try {
+      await state.database.release()
+      await state.copy?.remove()
+    } finally {
+      this.lock.release()
+    }
     this.log('%s: closed', this.init.where)
   }
 }
 
-/**
- * A `Store` on `level`: its own LevelDB at `location` (classic-level in Node,
- * IndexedDB through browser-level in browsers) or a sublevel of an
- * application's database given as `db`. One key per entry in first-put order,
- * values AES-256-GCM sealed and bound to their key, each `apply` one atomic
- * `batch` written with `sync: true`.
- *
- * Throws `TypeError` at once for wrong options; `open()` rejects with
- * `StoreLockedError`, `StoreKeyMismatchError` or `StoreCorruptError`.
- */
-export function levelStore(init: LevelStoreInit): LevelStore {
-  return new DefaultLevelStore(resolveInit(init))
+/** A level store on `platform` (Node or browser); `levelStore()` of each entry point calls it. */
+export function createLevelStore(init: LevelStoreInit, platform: Platform): LevelStore {
+  return new DefaultLevelStore(resolveInit(init, platform), platform)
 }

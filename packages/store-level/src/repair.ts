@@ -1,7 +1,8 @@
 import { StoreCorruptError, type StoreRepairReport } from '@dntkit/core'
-import { Level } from 'level'
 import { type LevelStoreInit, resolveInit } from './init.js'
-import { levelStore, setAsideByLastOpen } from './level-store.js'
+import { createLevelStore, setAsideByLastOpen } from './level-store.js'
+import { nodePlatform } from './node-platform.js'
+import type { Platform } from './platform.js'
 import { keepDatabaseAside, nodeHost } from './read-only-copy.js'
 
 /** Options of `repairLevelStore()`: the store's options, as for `levelStore()`. */
@@ -26,14 +27,17 @@ function levelCorruption(error: unknown): boolean {
  * false`). The store must not be open elsewhere (`StoreLockedError`); a
  * wrong key is `StoreKeyMismatchError` with nothing changed.
  */
-export async function repairLevelStore(init: RepairLevelStoreInit): Promise<StoreRepairReport> {
+export async function repairLevelStore(
+  init: RepairLevelStoreInit,
+  platform: Platform = nodePlatform
+): Promise<StoreRepairReport> {
   const options = { ...init, onCorrupt: 'quarantine' as const }
   // wrong options fail here, before anything is opened
-  const { where } = resolveInit(options)
+  const { where } = resolveInit(options, platform)
   let movedTo: string | undefined
   let rebuilt = false
   const open = async () => {
-    const store = levelStore(options)
+    const store = createLevelStore(options, platform)
     const entries = await store.open()
     await store.close()
     return { entries, setAside: setAsideByLastOpen(store) }
@@ -42,12 +46,14 @@ export async function repairLevelStore(init: RepairLevelStoreInit): Promise<Stor
   try {
     opened = await open()
   } catch (error) {
-    const repair = (Level as { repair?: (location: string) => Promise<void> }).repair
     const host = nodeHost()
     if (!StoreCorruptError.isInstance(error) || !levelCorruption(error)) throw error
-    if (init.location === undefined || repair === undefined || host === undefined) throw error
+    const { repairDatabase } = platform
+    if (init.location === undefined || repairDatabase === undefined || host === undefined) {
+      throw error
+    }
     movedTo = await keepDatabaseAside(host, init.location)
-    await repair.call(Level, init.location)
+    await repairDatabase(init.location)
     rebuilt = true
     opened = await open()
   }

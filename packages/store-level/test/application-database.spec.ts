@@ -5,7 +5,7 @@ import {
   StoreLockedError
 } from '@dntkit/core'
 import { testEntry } from '@dntkit/core/testing'
-import { Level } from 'level'
+import { ClassicLevel as Level } from 'classic-level'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { levelStore } from '../src/index.js'
 import { privateKey, temporaryDirectory } from './fixtures.js'

@@ -1,5 +1,5 @@
 import { storeSuite } from '@dntkit/core/testing'
-import { Level } from 'level'
+import { ClassicLevel as Level } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import { type ApplicationDatabase, levelStore } from '../src/index.js'
 import { privateKey, temporaryDirectory } from './fixtures.js'

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ed25519FromSeed } from '@dntkit/core'
-import { Level } from 'level'
+import { ClassicLevel as Level } from 'classic-level'
 
 /** Two unrelated node keys (64 raw bytes each). */
 export const privateKey = ed25519FromSeed(new Uint8Array(32).fill(7))

@@ -39,7 +39,8 @@ interface PendingFrame {
 const context = (entry: Entry): DeliveryContext => ({
   peer: entry.peer,
   protocol: entry.protocol,
-  id: entry.id
+  id: entry.id,
+  addrs: entry.addrs
 })
 
 /**

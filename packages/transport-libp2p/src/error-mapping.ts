@@ -2,7 +2,8 @@ import {
   DeliveryRejectedError,
   type DntError,
   describeError,
-  PeerUnreachableError
+  PeerUnreachableError,
+  UndeliverableError
 } from '@dntkit/core'
 
 /** Names of libp2p errors that mean the peer will never accept this protocol. */
@@ -13,41 +14,139 @@ export interface DeliveryContext {
   peer: string
   protocol: string
   id: string
+  /** The addresses the message names (`Message.addrs`), if any. */
+  addrs?: readonly string[] | undefined
+}
+
+/** The fields of a DOM `Event` (or a look-alike) that say what happened. */
+interface EventLike {
+  type: string
+  target?: { url?: unknown; constructor?: { name?: unknown } } | null
+  message?: unknown
+  code?: unknown
+  reason?: unknown
+}
+
+function isEventLike(value: unknown): value is EventLike {
+  return (
+    value != null &&
+    typeof value === 'object' &&
+    typeof (value as { type?: unknown }).type === 'string' &&
+    ('isTrusted' in value || 'target' in value)
+  )
+}
+
+/** One readable line for a DOM event, e.g. `WebSocket error event (ws://127.0.0.1:9001/)`. */
+function describeEvent(event: EventLike): string {
+  const target = event.target
+  const source = typeof target?.constructor?.name === 'string' ? `${target.constructor.name} ` : ''
+  const parts: string[] = []
+  if (typeof target?.url === 'string') parts.push(target.url)
+  if (typeof event.message === 'string' && event.message !== '') parts.push(event.message)
+  if (typeof event.code === 'number') parts.push(`code ${event.code}`)
+  if (typeof event.reason === 'string' && event.reason !== '') parts.push(event.reason)
+  return `${source}${event.type} event${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`
 }
 
 /**
- * Maps anything a libp2p dial or stream throws to the two errors the outbox
- * understands, keeping the original as `cause`:
+ * Anything thrown as an `Error`: errors stay as they are; a DOM `Event` (what
+ * a browser WebSocket rejects with) becomes an `Error` whose message says
+ * which event of which target (type, url); any other value is described.
+ * The original is kept as `cause`.
+ */
+export function asError(value: unknown): Error {
+  if (value instanceof Error) return value
+  if (isEventLike(value)) {
+    return new Error(`the transport failed with a ${describeEvent(value)}`, { cause: value })
+  }
+  return new Error(describeError(value), { cause: value })
+}
+
+/** The failure with the errors an `AggregateError` holds, each on its own. */
+function describeAll(error: Error): string {
+  const inner = (error as { errors?: unknown }).errors
+  if (!Array.isArray(inner) || inner.length === 0) return describeError(error)
+  const each = inner.map((one) => describeError(asError(one)))
+  return `${describeError(error)} [${each.join('; ')}]`
+}
+
+function dialDenied(cause: Error, where: string): UndeliverableError {
+  // libp2p names the gater hook that refused: denyDialPeer ("allowDialPeer") or denyDialMultiaddr
+  const byPeer = /allowDialPeer|denyDialPeer/.test(cause.message)
+  const advice = byPeer
+    ? 'this peer is never dialled: the connection gater denies it; configure connectionGater.denyDialPeer'
+    : "this address is never dialled: the connection gater denies it; configure connectionGater.denyDialMultiaddr (libp2p's default gater in browsers denies private and loopback addresses)"
+  return new UndeliverableError(`${advice}: ${where}: ${describeError(cause)}`, {
+    cause,
+    reason: 'dial-denied'
+  })
+}
+
+function noTransport(cause: Error, where: string, addrs: readonly string[]): UndeliverableError {
+  const at = addrs.length > 0 ? addrs.join(', ') : 'its known addresses'
+  return new UndeliverableError(
+    `no transport of this node can dial the peer at ${at}: add one that can (e.g. webSockets() for /ws addresses) or give the message an address this node can dial: ${where}: ${describeError(cause)}`,
+    { cause, reason: 'no-transport' }
+  )
+}
+
+/**
+ * Maps anything a libp2p dial or stream throws to the errors the outbox
+ * understands, keeping the original (as an `Error`, see `asError`) as `cause`:
  *
  * - unsupported protocol -> `DeliveryRejectedError` (reason `unsupported-protocol`; never retried)
- * - refused, reset, timeout, no valid addresses, dial aborted, closed
- *   connections, non-Error rejections, anything else -> `PeerUnreachableError`
+ * - a dial the connection gater denies (`DialDeniedError`) -> `UndeliverableError`
+ *   (reason `dial-denied`): it is denied again on every retry
+ * - no transport for the address (`TransportUnavailableError`), or none of the
+ *   message's addresses dialable by this node (`NoValidAddressesError` for a
+ *   message with `addrs`) -> `UndeliverableError` (reason `no-transport`)
+ * - refused, reset, timeout, no known address at all, dial aborted, closed
+ *   connections, DOM events, anything else -> `PeerUnreachableError`
  *
  * dntkit errors pass through unchanged.
  */
 export function mapDeliveryError(error: unknown, context: DeliveryContext): DntError {
-  if (PeerUnreachableError.isInstance(error) || DeliveryRejectedError.isInstance(error))
+  if (
+    PeerUnreachableError.isInstance(error) ||
+    DeliveryRejectedError.isInstance(error) ||
+    UndeliverableError.isInstance(error)
+  )
     return error
+  const cause = asError(error)
   const where = `message ${context.id} to ${context.peer} (${context.protocol})`
-  const name = error instanceof Error ? error.name : undefined
-  if (name != null && UNSUPPORTED.has(name)) {
+  const name = cause.name
+  if (UNSUPPORTED.has(name)) {
     return new DeliveryRejectedError(
-      `peer does not support the protocol: ${where}: ${describeError(error)}`,
+      `peer does not support the protocol: ${where}: ${describeError(cause)}`,
       {
-        cause: error,
+        cause,
         reason: 'unsupported-protocol'
       }
     )
   }
-  return new PeerUnreachableError(`peer unreachable: ${where}: ${describeError(error)}`, {
-    cause: error
-  })
+  if (name === 'DialDeniedError') return dialDenied(cause, where)
+  const addrs = context.addrs ?? []
+  if (
+    name === 'TransportUnavailableError' ||
+    (name === 'NoValidAddressesError' && addrs.length > 0)
+  )
+    return noTransport(cause, where, addrs)
+  const unknownAddress =
+    name === 'NoValidAddressesError'
+      ? ' (no known address: give the message `addrs`, or let the peer connect)'
+      : ''
+  return new PeerUnreachableError(
+    `peer unreachable${unknownAddress}: ${where}: ${describeAll(cause)}`,
+    {
+      cause
+    }
+  )
 }
 
 /** The error a delivery throws when its signal aborted. */
 export function abortedError(signal: AbortSignal, context: DeliveryContext): PeerUnreachableError {
   return new PeerUnreachableError(
-    `delivery aborted: message ${context.id} to ${context.peer} (${context.protocol}): ${describeError(signal.reason)}`,
+    `delivery aborted: message ${context.id} to ${context.peer} (${context.protocol}): ${describeError(asError(signal.reason))}`,
     { cause: signal.reason }
   )
 }

@@ -140,7 +140,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
 
   async deliver(entry: Entry, options: DeliverOptions): Promise<void> {
     const { signal } = options
-    const where = { peer: entry.peer, protocol: entry.protocol, id: entry.id }
+    const where = { peer: entry.peer, protocol: entry.protocol, id: entry.id, addrs: entry.addrs }
     if (this.closed) throw mapDeliveryError(new Error('the libp2p transport is closed'), where)
     if (signal.aborted) throw abortedError(signal, where)
     const peerId = this.addresses.peerId(entry)
