@@ -92,13 +92,23 @@ describe('lifecycle', () => {
     expect(await rawContents(location)).toEqual(before)
   })
 
-  it('a put and a delete of one new id in one batch leave nothing', async () => {
+  it('deletes of a batch apply before its puts: an id in both is kept, put anew at the end', async () => {
     const store = levelStore({ location, privateKey })
     await store.open()
-    const [kept, gone] = [testEntry(), testEntry()]
-    await store.apply({ put: [kept, gone, { ...kept, attempts: 2 }], delete: [gone.id] })
+    const [kept, moved, gone] = [testEntry(), testEntry(), testEntry()]
+    await store.apply({ put: [moved, kept, gone] })
+    await store.apply({
+      put: [
+        { ...moved, attempts: 0 },
+        { ...kept, attempts: 2 }
+      ],
+      delete: [moved.id, gone.id]
+    })
     await store.close()
-    expect(await store.open()).toEqual([{ ...kept, attempts: 2 }])
+    expect(await store.open()).toEqual([
+      { ...kept, attempts: 2 },
+      { ...moved, attempts: 0 }
+    ])
     await store.close()
   })
 })
