@@ -30,6 +30,7 @@ export {
 } from './backoff.js'
 export { ByteReader, ByteWriter, concatBytes, utf8 } from './bytes.js'
 export { type Clock, systemClock, type TimerHandle, type TimerOptions } from './clock.js'
+export { createEntry } from './create-entry.js'
 export {
   deriveKeyBytes,
   deriveStoreKey,

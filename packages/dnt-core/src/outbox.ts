@@ -22,7 +22,7 @@ import { levelOf, NONE } from './policy.js'
 import { type PurgeSelector, purge, requeue } from './queue-edits.js'
 import { RetryRules } from './retry-rules.js'
 import { admit, earlierSend, normalizeMessage } from './send-admission.js'
-import { restoreEntry, stopGracefully } from './session.js'
+import { adoptEntries, restoreEntry, stopGracefully } from './session.js'
 import { StoreHealth } from './store-health.js'
 import type { Entry, OutgoingMessage } from './types.js'
 
@@ -308,6 +308,22 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
   requeue(ids: string[]): Promise<number> {
     this.assertRunning()
     return requeue(this.context, this.fates, ids, this.health.healthy)
+  }
+
+  /**
+   * Takes over entries the application already wrote to the outbox's store
+   * in its own atomic batch, next to its own data (the transactional-outbox
+   * pattern; `createEntry()` makes them, a store such as the level store
+   * turns them into the batch's operations). They are delivered like queued
+   * entries and not written again. Returns how many were taken over (ids the
+   * outbox already holds with the same message are skipped).
+   */
+  adopt(entries: Entry[]): number {
+    this.assertRunning()
+    const adopted = adoptEntries(this.context, entries)
+    const queues = new Set(adopted.map((entry) => this.index.peers.get(entry.peer)))
+    for (const queue of queues) if (queue !== undefined) this.reschedule(queue)
+    return adopted.length
   }
 
   /** Removes queued and dead-lettered entries from memory and store; returns how many. */

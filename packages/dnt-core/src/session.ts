@@ -1,10 +1,11 @@
 import { type Clock, monotonicNow } from './clock.js'
 import type { Deliveries } from './deliveries.js'
 import type { EntryFates } from './entry-fates.js'
-import { OutboxStoppedError } from './errors.js'
+import { DuplicateIdError, OutboxStoppedError } from './errors.js'
 import type { OutboxContext } from './outbox-context.js'
 import { PendingEntry } from './pending-entry.js'
 import type { Entry } from './types.js'
+import { validateEntry } from './validate.js'
 
 /** Pause between two tries of a failing store while `stop()` writes what is pending. */
 const STOP_RETRY_PAUSE = 100
@@ -105,4 +106,40 @@ async function writePending(context: OutboxContext, timeout: number): Promise<nu
     if (pause > 0) await within(clock, new Promise<void>(() => {}), pause)
   }
   return context.ledger.detach()
+}
+
+/**
+ * Takes over entries the application wrote to the store itself (the
+ * transactional-outbox pattern): each is queued as already durable, at the end
+ * of its peer's queue, and never written again until it changes. An id the
+ * outbox holds with the same message is left alone; with another message it
+ * is a `DuplicateIdError`. Already durable, they are not refused for capacity.
+ * Returns the entries taken over.
+ */
+export function adoptEntries(context: OutboxContext, entries: Entry[]): PendingEntry[] {
+  const { index, rules, options, scheduler, emit } = context
+  entries.forEach((entry, position) => {
+    validateEntry(entry, `entries[${position}]`)
+  })
+  const adopted: PendingEntry[] = []
+  for (const stored of entries) {
+    const known = index.byId.get(stored.id) ?? index.dead.get(stored.id)
+    if (known !== undefined) {
+      if (!known.sameMessage(stored.peer, stored.protocol, stored.payload)) {
+        throw new DuplicateIdError(
+          `message id "${stored.id}" is already held with another peer, protocol or payload`
+        )
+      }
+      continue
+    }
+    const entry = PendingEntry.fromEntry(stored)
+    entry.accepted = true
+    entry.deadLetter = undefined
+    const wallNow = options.clock.now()
+    entry.expiresAt = rules.expiresAt(entry, scheduler.now(), wallNow)
+    index.track(index.queueFor(entry.peer), entry)
+    adopted.push(entry)
+    emit('queued', () => ({ entry: entry.toEntry() }))
+  }
+  return adopted
 }
