@@ -43,8 +43,8 @@ class RecordingStore extends AbstractStore {
   protected async _apply(batch: ValidBatch): Promise<void> {
     this.calls.push(`apply ${batch.put.map((entry) => entry.id).join(',')}`)
     await this.gate
-    for (const entry of batch.put) this.entries.set(entry.id, entry)
     for (const id of batch.delete) this.entries.delete(id)
+    for (const entry of batch.put) this.entries.set(entry.id, entry)
   }
 
   protected async _close(): Promise<void> {
