@@ -1,3 +1,5 @@
+import * as varint from 'uint8-varint'
+
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -28,15 +30,14 @@ export class ByteWriter {
     return this
   }
 
+  /** An unsigned LEB128 varint (`uint8-varint`, as libp2p writes them). */
   varint(value: number): this {
     if (!Number.isSafeInteger(value) || value < 0)
       throw new RangeError(`varint out of range: ${value}`)
-    this.reserve(8)
-    while (value >= 0x80) {
-      this.buffer[this.length++] = (value % 0x80) | 0x80
-      value = Math.floor(value / 0x80)
-    }
-    this.buffer[this.length++] = value
+    const size = varint.encodingLength(value)
+    this.reserve(size)
+    varint.encode(value, this.buffer, this.length)
+    this.length += size
     return this
   }
 
@@ -62,15 +63,10 @@ export class ByteWriter {
     this.reserve(2 + value.length * 3)
     const start = this.length
     const { written } = textEncoder.encodeInto(value, this.buffer.subarray(start + 2))
-    if (written < 0x80) {
-      this.buffer.copyWithin(start + 1, start + 2, start + 2 + written)
-      this.buffer[start] = written
-      this.length = start + 1 + written
-    } else {
-      this.buffer[start] = (written & 0x7f) | 0x80
-      this.buffer[start + 1] = written >> 7
-      this.length = start + 2 + written
-    }
+    const size = varint.encodingLength(written)
+    if (size === 1) this.buffer.copyWithin(start + 1, start + 2, start + 2 + written)
+    varint.encode(written, this.buffer, start)
+    this.length = start + size + written
     return this
   }
 
@@ -104,19 +100,22 @@ export class ByteReader {
     return this.input[this.offset++] as number
   }
 
+  /** An unsigned LEB128 varint of at most 8 bytes and a safe integer. */
   varint(): number {
-    let value = 0
-    let scale = 1
-    for (let index = 0; index < 8; index++) {
-      const byte = this.uint8()
-      value += (byte & 0x7f) * scale
-      if ((byte & 0x80) === 0) {
-        if (!Number.isSafeInteger(value)) break
-        return value
-      }
-      scale *= 0x80
+    // uint8-varint decodes; the bounds and the safe-integer rule are checked here
+    const end = Math.min(this.input.byteLength, this.offset + 8)
+    let last = this.offset
+    while (last < end && (this.input[last] as number) >= 0x80) last++
+    if (last === end) {
+      if (end === this.input.byteLength && end - this.offset < 8) this.need(end - this.offset + 1)
+      throw new RangeError(`malformed varint at offset ${this.offset}`)
     }
-    throw new RangeError(`malformed varint before offset ${this.offset}`)
+    const value = varint.decode(this.input, this.offset)
+    if (!Number.isSafeInteger(value)) {
+      throw new RangeError(`malformed varint at offset ${this.offset}: not a safe integer`)
+    }
+    this.offset = last + 1
+    return value
   }
 
   float64(): number {

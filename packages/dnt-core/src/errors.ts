@@ -4,6 +4,9 @@
  * with `err.code`, `err.name` or the static `isInstance()`, which also works
  * for errors that crossed a realm or a duplicated package copy.
  */
+/** Where an error keeps the codes of its class and of every class it extends. */
+const CODES = Symbol.for('@dntkit/core/error-codes')
+
 export class DntError extends Error {
   static readonly code: string = 'DNT_ERROR'
   readonly code: string
@@ -11,14 +14,29 @@ export class DntError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = (new.target as typeof DntError).code
+    const codes: string[] = []
+    for (
+      let type = new.target as typeof DntError | undefined;
+      type !== undefined && typeof type.code === 'string';
+      type = Object.getPrototypeOf(type) as typeof DntError | undefined
+    ) {
+      if (!codes.includes(type.code)) codes.push(type.code)
+    }
+    Object.defineProperty(this, CODES, { value: codes, enumerable: false })
   }
 
-  /** True when `value` is an error carrying this class's code. */
+  /**
+   * True when `value` is an error of this class or of a subclass of it, by
+   * its code (own or inherited): this also holds for errors that crossed a
+   * realm or come from a duplicated copy of this package.
+   */
   static isInstance<T extends typeof DntError>(this: T, value: unknown): value is InstanceType<T> {
     if (value == null || typeof value !== 'object') return false
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass the check is called on
     const expected = this.code
-    return (value as { code?: unknown }).code === expected
+    if ((value as { code?: unknown }).code === expected) return true
+    const codes = (value as { [CODES]?: unknown })[CODES]
+    return Array.isArray(codes) && codes.includes(expected)
   }
 }
 
@@ -28,8 +46,8 @@ export class DntError extends Error {
  * queued to that peer, as each of them would have dialled in vain.
  */
 export class PeerUnreachableError extends DntError {
-  static override readonly code = 'DNT_PEER_UNREACHABLE'
-  override readonly name = 'PeerUnreachableError'
+  static override readonly code: string = 'DNT_PEER_UNREACHABLE'
+  override readonly name: string = 'PeerUnreachableError'
 }
 
 /**
@@ -38,8 +56,8 @@ export class PeerUnreachableError extends DntError {
  * try later): retried after the peer's backoff, counted against this message only.
  */
 export class DeliveryFailedError extends DntError {
-  static override readonly code = 'DNT_DELIVERY_FAILED'
-  override readonly name = 'DeliveryFailedError'
+  static override readonly code: string = 'DNT_DELIVERY_FAILED'
+  override readonly name: string = 'DeliveryFailedError'
   /** A short machine-readable cause, e.g. `unsupported-protocol`, `reset`, `try-later`. */
   readonly reason?: string
 
@@ -56,8 +74,8 @@ export class DeliveryFailedError extends DntError {
  * its level keeps them, with this error as its `lastError`.
  */
 export class UndeliverableError extends DntError {
-  static override readonly code = 'DNT_UNDELIVERABLE'
-  override readonly name = 'UndeliverableError'
+  static override readonly code: string = 'DNT_UNDELIVERABLE'
+  override readonly name: string = 'UndeliverableError'
   /** A short machine-readable cause, e.g. `dial-denied`, `no-transport`. */
   readonly reason?: string
 
@@ -73,8 +91,8 @@ export class UndeliverableError extends DntError {
  * not retried after. It goes to the dead letters when its level keeps them.
  */
 export class DeliveryRejectedError extends DntError {
-  static override readonly code = 'DNT_DELIVERY_REJECTED'
-  override readonly name = 'DeliveryRejectedError'
+  static override readonly code: string = 'DNT_DELIVERY_REJECTED'
+  override readonly name: string = 'DeliveryRejectedError'
   /** The receiver's reason code, when it gave one. */
   readonly reason?: string
 
@@ -107,8 +125,8 @@ export interface StoreDamage {
  * so a caller can decide whether to run the store's repair.
  */
 export class StoreCorruptError extends DntError {
-  static override readonly code = 'DNT_STORE_CORRUPT'
-  override readonly name = 'StoreCorruptError'
+  static override readonly code: string = 'DNT_STORE_CORRUPT'
+  override readonly name: string = 'StoreCorruptError'
   /** The damaged file (or database and sublevel). */
   declare readonly file?: string
   /** Byte offset of the damage in `file`. */
@@ -143,68 +161,68 @@ const DAMAGE_FIELDS = [
 
 /** A store was opened with a key other than the one that wrote it. */
 export class StoreKeyMismatchError extends DntError {
-  static override readonly code = 'DNT_STORE_KEY_MISMATCH'
-  override readonly name = 'StoreKeyMismatchError'
+  static override readonly code: string = 'DNT_STORE_KEY_MISMATCH'
+  override readonly name: string = 'StoreKeyMismatchError'
 }
 
 /** Another process or another store instance holds the store. */
 export class StoreLockedError extends DntError {
-  static override readonly code = 'DNT_STORE_LOCKED'
-  override readonly name = 'StoreLockedError'
+  static override readonly code: string = 'DNT_STORE_LOCKED'
+  override readonly name: string = 'StoreLockedError'
 }
 
 /** The store was used before `open()` or after `close()`. */
 export class StoreClosedError extends DntError {
-  static override readonly code = 'DNT_STORE_CLOSED'
-  override readonly name = 'StoreClosedError'
+  static override readonly code: string = 'DNT_STORE_CLOSED'
+  override readonly name: string = 'StoreClosedError'
 }
 
 /** A write (`apply`) to a store opened with `readOnly: true`. */
 export class StoreReadOnlyError extends DntError {
-  static override readonly code = 'DNT_STORE_READ_ONLY'
-  override readonly name = 'StoreReadOnlyError'
+  static override readonly code: string = 'DNT_STORE_READ_ONLY'
+  override readonly name: string = 'StoreReadOnlyError'
 }
 
 /** The store failed recently; persisted messages are refused until it recovers. */
 export class StoreUnavailableError extends DntError {
-  static override readonly code = 'DNT_STORE_UNAVAILABLE'
-  override readonly name = 'StoreUnavailableError'
+  static override readonly code: string = 'DNT_STORE_UNAVAILABLE'
+  override readonly name: string = 'StoreUnavailableError'
 }
 
 /** A capacity limit of the outbox (entries or bytes, global or per peer) is reached. */
 export class OutboxFullError extends DntError {
-  static override readonly code = 'DNT_OUTBOX_FULL'
-  override readonly name = 'OutboxFullError'
+  static override readonly code: string = 'DNT_OUTBOX_FULL'
+  override readonly name: string = 'OutboxFullError'
 }
 
 /** The outbox is not started, or is stopping. */
 export class OutboxStoppedError extends DntError {
-  static override readonly code = 'DNT_OUTBOX_STOPPED'
-  override readonly name = 'OutboxStoppedError'
+  static override readonly code: string = 'DNT_OUTBOX_STOPPED'
+  override readonly name: string = 'OutboxStoppedError'
 }
 
 /** A payload is larger than the configured maximum. */
 export class MessageTooLargeError extends DntError {
-  static override readonly code = 'DNT_MESSAGE_TOO_LARGE'
-  override readonly name = 'MessageTooLargeError'
+  static override readonly code: string = 'DNT_MESSAGE_TOO_LARGE'
+  override readonly name: string = 'MessageTooLargeError'
 }
 
 /** Key material is not a usable Ed25519 private key. */
 export class InvalidKeyError extends DntError {
-  static override readonly code = 'DNT_INVALID_KEY'
-  override readonly name = 'InvalidKeyError'
+  static override readonly code: string = 'DNT_INVALID_KEY'
+  override readonly name: string = 'InvalidKeyError'
 }
 
 /** A message id that is already queued or dead-lettered was sent again. */
 export class DuplicateIdError extends DntError {
-  static override readonly code = 'DNT_DUPLICATE_ID'
-  override readonly name = 'DuplicateIdError'
+  static override readonly code: string = 'DNT_DUPLICATE_ID'
+  override readonly name: string = 'DuplicateIdError'
 }
 
 /** Decryption failed: wrong key, or the bytes were altered. */
 export class DecryptionError extends DntError {
-  static override readonly code = 'DNT_DECRYPTION_FAILED'
-  override readonly name = 'DecryptionError'
+  static override readonly code: string = 'DNT_DECRYPTION_FAILED'
+  override readonly name: string = 'DecryptionError'
 }
 
 /** Renders any thrown value as one line, for `lastError` and logs. */

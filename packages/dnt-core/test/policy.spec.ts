@@ -89,3 +89,26 @@ describe('backoff', () => {
     expect(() => backoffDelay(() => -1, 1)).toThrow(RangeError)
   })
 })
+
+describe('typed errors', () => {
+  it('isInstance holds for the class, its subclasses and copies from another realm, and nothing else', async () => {
+    const { DeliveryFailedError, DntError, PeerUnreachableError } = await import('../src/index.js')
+    class TryLater extends DeliveryFailedError {
+      static override readonly code = 'APP_TRY_LATER'
+      override readonly name = 'TryLater'
+    }
+    class Plain extends PeerUnreachableError {}
+    const tryLater = new TryLater('busy')
+    expect(TryLater.isInstance(tryLater)).toBe(true)
+    expect(DeliveryFailedError.isInstance(tryLater)).toBe(true)
+    expect(DntError.isInstance(tryLater)).toBe(true)
+    expect(PeerUnreachableError.isInstance(tryLater)).toBe(false)
+    expect(PeerUnreachableError.isInstance(new Plain('x'))).toBe(true)
+    expect(tryLater.code).toBe('APP_TRY_LATER')
+    // what a copy from another realm or package instance looks like: the same codes, another class
+    const foreign = Object.assign(new Error('x'), { code: 'DNT_DELIVERY_FAILED' })
+    expect(DeliveryFailedError.isInstance(foreign)).toBe(true)
+    expect(DeliveryFailedError.isInstance({ code: 'DNT_PEER_UNREACHABLE' })).toBe(false)
+    expect(DeliveryFailedError.isInstance('DNT_DELIVERY_FAILED')).toBe(false)
+  })
+})

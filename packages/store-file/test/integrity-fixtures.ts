@@ -66,8 +66,9 @@ export async function writeBatches(store: string, key: Uint8Array): Promise<Entr
     const put = batch === 3 ? [] : [small(`e${batch}`), small(`e${(batch + 4) % 6}`, batch)]
     const remove = batch === 3 ? ['e1'] : batch === 5 ? ['e3'] : []
     await instance.apply({ put, delete: remove })
-    for (const item of put) model.set(item.id, item)
+    // deletes first, as the store applies them: e3 of batch 5 is deleted and put again
     for (const id of remove) model.delete(id)
+    for (const item of put) model.set(item.id, item)
     states.push([...model.values()])
   }
   await instance.close()
