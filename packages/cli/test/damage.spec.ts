@@ -7,9 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { parsePrivateKey } from '@dntkit/core'
 import { ocDiscoveryFileStore } from '@dntkit/store-file'
 import { levelStore } from '@dntkit/store-level'
@@ -128,10 +126,8 @@ describe('read-only commands never write', () => {
     await level.open()
     await level.apply({ put: stored })
     await level.close()
-    // level is store-level's dependency, not the command's: reached through it
-    const levelEntry = createRequire(import.meta.resolve('@dntkit/store-level')).resolve('level')
-    const { Level } = (await import(pathToFileURL(levelEntry).href)) as {
-      Level: new (location: string, options: object) => RawLevel
+    const { ClassicLevel: Level } = (await import('classic-level')) as unknown as {
+      ClassicLevel: new (location: string, options: object) => RawLevel
     }
     const raw = new Level(path('damaged-level'), { keyEncoding: 'view', valueEncoding: 'view' })
     await raw.open()

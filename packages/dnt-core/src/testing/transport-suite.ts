@@ -84,11 +84,28 @@ export function transportSuite(name: string, options: TransportSuiteOptions): vo
 
     it('rejects when the signal aborts, without delivering', async () => {
       const controller = new AbortController()
-      controller.abort(new Error('test abort'))
-      const attempt = fixture.transport.deliver(testEntry({ ...fixture.reachable }), {
-        signal: controller.signal
+      const reason = new Error('test abort')
+      controller.abort(reason)
+      const aborted = new TextEncoder().encode('aborted before it left')
+      const attempt = fixture.transport.deliver(
+        testEntry({ ...fixture.reachable, payload: aborted }),
+        { signal: controller.signal }
+      )
+      // the signal's reason itself, or a retryable error that carries it as its cause
+      await expect(attempt).rejects.toSatisfy(
+        (error: unknown) =>
+          error === reason ||
+          (PeerUnreachableError.isInstance(error) && (error as Error).cause === reason)
+      )
+      // the next delivery is the first the receiver sees: the aborted one never arrived
+      const marker = new TextEncoder().encode('delivered after the abort')
+      await fixture.transport.deliver(testEntry({ ...fixture.reachable, payload: marker }), {
+        signal: signal()
       })
-      await expect(attempt).rejects.toBeDefined()
+      const received = await fixture.received(1)
+      expect(received.map((message) => new TextDecoder().decode(message.payload))).toEqual([
+        'delivered after the abort'
+      ])
     })
 
     it('throws DeliveryRejectedError when the receiver refuses', async (context) => {
