@@ -21,7 +21,7 @@ import type { Transport } from './types.js'
  * - `cancelled`: the sender aborted before the outbox accepted the message.
  */
 export type AttemptOutcome =
-  | { kind: 'delivered' }
+  | { kind: 'delivered'; reply?: Uint8Array }
   | { kind: 'unreachable' | 'failed' | 'rejected' | 'undeliverable'; error: unknown }
   | { kind: 'stopped' }
   | { kind: 'cancelled'; error: unknown }
@@ -72,7 +72,12 @@ export class Attempt {
       () => transport.deliver(entry.toEntry(), { signal: this.controller.signal }),
       this.controller.signal
     ).then(
-      () => this.finish({ kind: 'delivered' }),
+      (receipt) => {
+        const reply = (receipt as { reply?: unknown } | undefined)?.reply
+        this.finish(
+          reply instanceof Uint8Array ? { kind: 'delivered', reply } : { kind: 'delivered' }
+        )
+      },
       (error: unknown) => this.finish(this.failure(error))
     )
   }

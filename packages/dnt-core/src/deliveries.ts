@@ -96,7 +96,7 @@ export class Deliveries {
     if (!entry.done) {
       switch (outcome.kind) {
         case 'delivered':
-          this.delivered(queue, entry)
+          this.delivered(queue, entry, outcome.reply)
           break
         case 'unreachable':
           if (attempt.round === queue.round) this.failRound(queue, entry, outcome.error, attempt)
@@ -123,8 +123,13 @@ export class Deliveries {
     this.context.reschedule(queue)
   }
 
-  private delivered(queue: PeerQueue, entry: PendingEntry): void {
-    const { index, ledger, totals } = this.context
+  /**
+   * Delivered: out of the queue. A reply goes to the `send()` still waiting
+   * for it; when nobody waits, the entry stays (in the store when its level
+   * persists) holding the reply until `takeReply()`. Otherwise it is deleted.
+   */
+  private delivered(queue: PeerQueue, entry: PendingEntry, reply: Uint8Array | undefined): void {
+    const { index, ledger, totals, options, rules } = this.context
     queue.proven = true
     queue.failures = 0
     queue.retryAt = 0
@@ -132,13 +137,27 @@ export class Deliveries {
     entry.attempts++
     index.untrack(queue, entry)
     totals.delivered++
-    ledger.delete(entry)
+    const now = options.clock.now()
+    index.latencyByProtocol.record(entry.protocol, now - entry.createdAt, entry.attempts)
+    index.latencyByLevel.record(entry.level, now - entry.createdAt, entry.attempts)
     index.delivered.remember(
       entry.id,
       messageFingerprint(entry.peer, entry.protocol, entry.payload)
     )
-    entry.settle('delivered')
-    this.context.emit('delivered', () => ({ entry: entry.toEntry(), attempts: entry.attempts }))
+    if (reply !== undefined && entry.waiter === undefined) {
+      entry.delivered = { at: now, reply }
+      entry.held = false
+      index.replies.set(entry.id, entry)
+      if (rules.level(entry.level).persist || entry.stored) ledger.putLater(entry)
+    } else {
+      ledger.delete(entry)
+    }
+    entry.settle('delivered', reply)
+    this.context.emit('delivered', () => ({
+      entry: entry.toEntry(),
+      attempts: entry.attempts,
+      ...(reply === undefined ? {} : { reply })
+    }))
   }
 
   /** The peer could not be reached: it backs off and every entry not in flight spends one attempt. */

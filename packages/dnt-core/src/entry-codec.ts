@@ -7,7 +7,8 @@ const HAS_ADDRS = 1
 const HAS_META = 2
 const HAS_LAST_ERROR = 4
 const HAS_DEAD_LETTER = 8
-const KNOWN_FLAGS = HAS_ADDRS | HAS_META | HAS_LAST_ERROR | HAS_DEAD_LETTER
+const HAS_REPLY = 16
+const KNOWN_FLAGS = HAS_ADDRS | HAS_META | HAS_LAST_ERROR | HAS_DEAD_LETTER | HAS_REPLY
 const DEAD_LETTER_REASONS: Array<DeadLetter['reason']> = [
   'exhausted',
   'expired',
@@ -25,8 +26,11 @@ const DEAD_LETTER_REASONS: Array<DeadLetter['reason']> = [
  * [string JSON of meta]                       if flags & 2
  * [string lastError]                          if flags & 4
  * [u8 reason (0 exhausted, 1 expired, 2 rejected, 3 undeliverable), f64 at] if flags & 8
+ * [f64 delivered at | varint reply length | reply bytes]    if flags & 16
  * varint payload length | payload bytes
  * ```
+ *
+ * Readers before flag 16 existed refuse an entry that has it.
  */
 export function encodeEntry(entry: Entry): Uint8Array {
   const writer = new ByteWriter(64 + entry.payload.byteLength + entry.id.length + entry.peer.length)
@@ -35,6 +39,7 @@ export function encodeEntry(entry: Entry): Uint8Array {
   if (entry.meta != null) flags |= HAS_META
   if (entry.lastError != null) flags |= HAS_LAST_ERROR
   if (entry.deadLetter != null) flags |= HAS_DEAD_LETTER
+  if (entry.delivered != null) flags |= HAS_REPLY
   writer.uint8(VERSION).uint8(flags)
   writer.string(entry.id).string(entry.peer).string(entry.protocol).string(entry.level)
   writer.varint(entry.attempts).float64(entry.createdAt).float64(entry.nextAttemptAt)
@@ -48,6 +53,7 @@ export function encodeEntry(entry: Entry): Uint8Array {
   if (entry.deadLetter != null) {
     writer.uint8(DEAD_LETTER_REASONS.indexOf(entry.deadLetter.reason)).float64(entry.deadLetter.at)
   }
+  if (entry.delivered != null) writer.float64(entry.delivered.at).bytes(entry.delivered.reply)
   writer.bytes(entry.payload)
   return writer.finish()
 }
@@ -90,6 +96,10 @@ export function decodeEntry(bytes: Uint8Array): Entry {
     const name = DEAD_LETTER_REASONS[reason]
     if (name === undefined) throw new RangeError(`unknown dead-letter reason ${reason}`)
     entry.deadLetter = { reason: name, at: reader.float64() }
+  }
+  if ((flags & HAS_REPLY) !== 0) {
+    const at = reader.float64()
+    entry.delivered = { at, reply: reader.bytes().slice() }
   }
   entry.payload = reader.bytes().slice()
   if (reader.remaining !== 0)

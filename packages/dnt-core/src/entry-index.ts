@@ -1,4 +1,5 @@
 import { OutboxFullError } from './errors.js'
+import { LatencyByKey } from './latency.js'
 import type { OutboxLimits } from './outbox-options.js'
 import { PeerQueue } from './peer-queue.js'
 import type { PendingEntry } from './pending-entry.js'
@@ -17,7 +18,12 @@ export class EntryIndex {
   readonly peers = new Map<string, PeerQueue>()
   readonly byId = new Map<string, PendingEntry>()
   readonly dead = new Map<string, PendingEntry>()
+  /** Delivered entries holding the receiver's reply until the application takes it. */
+  readonly replies = new Map<string, PendingEntry>()
   readonly delivered: RecentDeliveries
+  /** Send-to-delivered latency since `start()`, by protocol and by level. */
+  readonly latencyByProtocol = new LatencyByKey()
+  readonly latencyByLevel = new LatencyByKey()
   readonly byLevel = new TallyMap()
   readonly byProtocol = new TallyMap()
   queuedBytes = 0
@@ -113,7 +119,10 @@ export class EntryIndex {
     this.peers.clear()
     this.byId.clear()
     this.dead.clear()
+    this.replies.clear()
     this.delivered.clear()
+    this.latencyByProtocol.clear()
+    this.latencyByLevel.clear()
     this.provenPeers.clear()
     this.byLevel.clear()
     this.byProtocol.clear()

@@ -7,8 +7,12 @@ export interface OutboxEvents {
    * `entry.nextAttemptAt` says when it is due.
    */
   queued: { entry: Entry }
-  /** An entry reached its peer; `attempts` (= `entry.attempts`) counts this successful one too. */
-  delivered: { entry: Entry; attempts: number }
+  /**
+   * An entry reached its peer; `attempts` (= `entry.attempts`) counts this
+   * successful one too; `reply`: the receiver's answer, when it gave one (kept
+   * until `takeReply()` unless the `send()` that made it received it).
+   */
+  delivered: { entry: Entry; attempts: number; reply?: Uint8Array }
   /** An attempt to a peer failed; its queued entries wait until `nextAttemptAt`. */
   'attempt-failed': {
     peer: string

@@ -68,9 +68,16 @@ export {
 export type { OutboxEventMap, OutboxEventName, OutboxEvents } from './events.js'
 export { createId, idTime } from './id.js'
 export { ed25519FromSeed, encodePrivateKey, parsePrivateKey } from './keys.js'
+export type { LatencySummary } from './latency.js'
 export { defaultLogger, type Logger, type LoggerFactory } from './logger.js'
 export { type MemoryStoreInit, memoryStore } from './memory-store.js'
-export { Outbox, type PurgeSelector, type SendOptions, type SendResult } from './outbox.js'
+export {
+  Outbox,
+  type PendingReply,
+  type PurgeSelector,
+  type SendOptions,
+  type SendResult
+} from './outbox.js'
 export type { OutboxInit, OutboxLimits } from './outbox-options.js'
 export {
   defaultPreset,
@@ -94,7 +101,9 @@ export {
 } from './store-base.js'
 export type {
   DeadLetter,
+  Delivered,
   DeliverOptions,
+  DeliveryReceipt,
   Entry,
   Message,
   Meta,

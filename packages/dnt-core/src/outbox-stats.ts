@@ -29,6 +29,11 @@ export function snapshotStats(
     byProtocol: index.byProtocol.toRecord(),
     totals: { ...totals },
     storeHealthy: live.storeHealthy,
-    pendingWrites: ledger.size
+    pendingWrites: ledger.size,
+    replies: index.replies.size,
+    latency: {
+      byProtocol: index.latencyByProtocol.toRecord(),
+      byLevel: index.latencyByLevel.toRecord()
+    }
   }
 }

@@ -21,7 +21,13 @@ import type { SendStatus } from './pending-entry.js'
 import { levelOf, NONE } from './policy.js'
 import { type PurgeSelector, purge, requeue } from './queue-edits.js'
 import { RetryRules } from './retry-rules.js'
-import { admit, earlierSend, normalizeMessage } from './send-admission.js'
+import {
+  admit,
+  earlierSend,
+  normalizeMessage,
+  outcomeOf,
+  type SendOutcome
+} from './send-admission.js'
 import { adoptEntries, restoreEntry, stopGracefully } from './session.js'
 import { StoreHealth } from './store-health.js'
 import type { Entry, OutgoingMessage } from './types.js'
@@ -50,6 +56,21 @@ export interface SendResult {
    * allows no retry and the first attempt failed, or the id is a dead letter.
    */
   status: SendStatus
+  /** `delivered`: the bytes the receiver's handler answered with, when it gave an answer. */
+  reply?: Uint8Array
+  /** `queued`: when the next attempt is due (ms since the epoch). */
+  nextAttemptAt?: number
+}
+
+/** A reply waiting to be taken: of a message delivered after its `send()` returned. */
+export interface PendingReply {
+  id: string
+  peer: string
+  protocol: string
+  level: string
+  /** When the message was delivered (ms since the epoch). */
+  deliveredAt: number
+  reply: Uint8Array
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
@@ -218,24 +239,57 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
     const earlier = earlierSend(this.context, normalized)
     if (earlier !== undefined) {
       const id = normalized.id as string
-      const status = typeof earlier === 'string' ? earlier : await this.waitFor(earlier, signal)
-      return { id, status }
+      return this.result(
+        id,
+        earlier instanceof Promise ? await this.waitFor(earlier, signal) : earlier
+      )
     }
     const { entry, queue } = admit(this.context, normalized, levelName, this.health.healthy)
-    const outcome = new Promise<SendStatus>((resolve, reject) =>
-      entry.addWaiter({ resolve, reject })
-    )
+    const outcome = outcomeOf(entry)
     this.reschedule(queue)
-    if (signal === undefined) return { id: entry.id, status: await outcome }
+    if (signal === undefined) return this.result(entry.id, await outcome)
     const onAbort = (): void => {
       this.deliveries.cancel(queue, entry, signal.reason)
     }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      return { id: entry.id, status: await this.waitFor(outcome, signal) }
+      return this.result(entry.id, await this.waitFor(outcome, signal))
     } finally {
       signal.removeEventListener('abort', onAbort)
     }
+  }
+
+  /**
+   * Replies waiting to be taken: the answers of messages delivered after
+   * their `send()` had returned (while this process ran or before a restart;
+   * persisted with their level). The reply of a `send()` that was delivered
+   * at once is in its result instead.
+   */
+  replies(): PendingReply[] {
+    return Array.from(this.index.replies.values(), (entry) => {
+      const { at, reply } = entry.delivered as { at: number; reply: Uint8Array }
+      return {
+        id: entry.id,
+        peer: entry.peer,
+        protocol: entry.protocol,
+        level: entry.level,
+        deliveredAt: at,
+        reply
+      }
+    })
+  }
+
+  /**
+   * Takes the reply of message `id` (see `replies()`): resolves with it once
+   * it is gone from the store too, or with `undefined` when there is none.
+   */
+  async takeReply(id: string): Promise<Uint8Array | undefined> {
+    this.assertRunning()
+    const entry = this.index.replies.get(id)
+    if (entry === undefined) return undefined
+    this.index.replies.delete(id)
+    await this.ledger.remove(entry)
+    return entry.delivered?.reply
   }
 
   /** Attempts now, ignoring backoff; resolves when that round ended (queue empty, a failure, or stop). */
@@ -366,6 +420,16 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
     this.drainedSignalled = true
     for (const waiter of this.drainWaiters.splice(0)) waiter.resolve()
     this.emitEvent('drained', () => ({}))
+  }
+
+  private result(id: string, outcome: SendOutcome): SendResult {
+    const result: SendResult = { id, status: outcome.status }
+    if (outcome.reply !== undefined) result.reply = outcome.reply
+    if (outcome.status === 'queued') {
+      const entry = this.index.byId.get(id)
+      if (entry !== undefined) result.nextAttemptAt = entry.nextAttemptAt
+    }
+    return result
   }
 
   private waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -1,11 +1,11 @@
-import type { DeadLetter, Entry, Message, Meta } from './types.js'
+import type { DeadLetter, Delivered, Entry, Message, Meta } from './types.js'
 
 /** What a `send()` call hears about its entry. */
 export type SendStatus = 'delivered' | 'queued' | 'abandoned'
 
-/** How a `send()` call learns what became of its entry. */
+/** How a `send()` call learns what became of its entry (and the receiver's reply, if any). */
 export interface SendWaiter {
-  resolve(status: SendStatus): void
+  resolve(status: SendStatus, reply?: Uint8Array): void
   reject(error: unknown): void
 }
 
@@ -14,6 +14,7 @@ interface Rare {
   addrs?: string[]
   meta?: Meta
   deadLetter?: DeadLetter
+  delivered?: Delivered
   /** Monotonic time at which its TTL runs out (only for levels with a finite TTL). */
   expiresAt?: number
 }
@@ -67,6 +68,7 @@ export class PendingEntry implements Entry {
     pending.nextAttemptAt = entry.nextAttemptAt
     pending.lastError = entry.lastError
     pending.deadLetter = entry.deadLetter
+    pending.delivered = entry.delivered
     pending.stored = true
     return pending
   }
@@ -74,7 +76,13 @@ export class PendingEntry implements Entry {
   private setRare<K extends keyof Rare>(key: K, value: Rare[K]): void {
     if (value === undefined && this.rare === undefined) return
     // assigned, never deleted, so the side object keeps a fast shape
-    this.rare ??= { addrs: undefined, meta: undefined, deadLetter: undefined, expiresAt: undefined }
+    this.rare ??= {
+      addrs: undefined,
+      meta: undefined,
+      deadLetter: undefined,
+      delivered: undefined,
+      expiresAt: undefined
+    }
     this.rare[key] = value
   }
 
@@ -100,6 +108,15 @@ export class PendingEntry implements Entry {
 
   set deadLetter(value: DeadLetter | undefined) {
     this.setRare('deadLetter', value)
+  }
+
+  /** Delivered, holding the receiver's reply until the application takes it. */
+  get delivered(): Delivered | undefined {
+    return this.rare?.delivered
+  }
+
+  set delivered(value: Delivered | undefined) {
+    this.setRare('delivered', value)
   }
 
   /** Monotonic expiry time, `Infinity` when its level has no TTL. */
@@ -183,9 +200,9 @@ export class PendingEntry implements Entry {
       return
     }
     this.waiter = {
-      resolve(status) {
-        first.resolve(status)
-        waiter.resolve(status)
+      resolve(status, reply) {
+        first.resolve(status, reply)
+        waiter.resolve(status, reply)
       },
       reject(error) {
         first.reject(error)
@@ -206,18 +223,19 @@ export class PendingEntry implements Entry {
       createdAt: this.createdAt,
       nextAttemptAt: this.nextAttemptAt
     }
-    const { addrs, meta, deadLetter } = this
+    const { addrs, meta, deadLetter, delivered } = this
     if (addrs !== undefined) entry.addrs = addrs
     if (meta !== undefined) entry.meta = meta
     if (this.lastError !== undefined) entry.lastError = this.lastError
     if (deadLetter !== undefined) entry.deadLetter = deadLetter
+    if (delivered !== undefined) entry.delivered = delivered
     return entry
   }
 
-  settle(status: SendStatus): void {
+  settle(status: SendStatus, reply?: Uint8Array): void {
     const waiter = this.waiter
     this.waiter = undefined
-    waiter?.resolve(status)
+    waiter?.resolve(status, reply)
   }
 
   fail(error: unknown): void {

@@ -84,6 +84,8 @@ export async function requeue(
       if (entry.done) continue
       entry.held = false
       emit('queued', () => ({ entry: entry.toEntry() }))
+      // whoever waited for it to be durable (a resend of its id) hears queued, as for any queued id
+      entry.settle('queued')
       context.reschedule(queue)
     }
     return moved.length
@@ -108,7 +110,7 @@ export async function requeue(
 }
 
 /**
- * Removes queued and dead-lettered entries from memory at once and from the
+ * Removes queued and dead-lettered entries, and replies not taken yet, from memory at once and from the
  * store once durable (an entry in flight finishes its attempt, whose outcome
  * is then ignored). Resolves with how many were removed.
  */
@@ -135,11 +137,13 @@ export async function purge(context: OutboxContext, selector: PurgeSelector): Pr
       touched.add(queue)
     }
   }
-  for (const entry of Array.from(index.dead.values())) {
-    if (!matches(entry)) continue
-    index.dead.delete(entry.id)
-    writes.push(ledger.remove(entry))
-    removed.push(entry)
+  for (const held of [index.dead, index.replies]) {
+    for (const entry of Array.from(held.values())) {
+      if (!matches(entry)) continue
+      held.delete(entry.id)
+      writes.push(ledger.remove(entry))
+      removed.push(entry)
+    }
   }
   for (const queue of touched) context.reschedule(queue)
   if (removed.length > 0) {

@@ -32,8 +32,24 @@ export function normalizeMessage(message: OutgoingMessage): Message {
   return normalized
 }
 
+/** How a `send()` ended: its status, and the receiver's reply when it gave one. */
+export interface SendOutcome {
+  status: SendStatus
+  reply?: Uint8Array
+}
+
 /** What a resent id is answered: the earlier result, or a wait for the same outcome. */
-export type EarlierResult = SendStatus | Promise<SendStatus>
+export type EarlierResult = SendOutcome | Promise<SendOutcome>
+
+/** A promise of what `entry`'s waiters will be told. */
+export function outcomeOf(entry: PendingEntry): Promise<SendOutcome> {
+  return new Promise<SendOutcome>((resolve, reject) =>
+    entry.addWaiter({
+      resolve: (status, reply) => resolve(reply === undefined ? { status } : { status, reply }),
+      reject
+    })
+  )
+}
 
 /**
  * One id means one message. An id that is queued, in flight, dead-lettered or
@@ -56,21 +72,28 @@ export function earlierSend(context: OutboxContext, message: Message): EarlierRe
     if (!queued.sameMessage(message.peer, message.protocol, message.payload)) {
       duplicate('already queued')
     }
-    if (queued.accepted && !queued.held) return 'queued'
-    return new Promise<SendStatus>((resolve, reject) => queued.addWaiter({ resolve, reject }))
+    if (queued.accepted && !queued.held) return { status: 'queued' }
+    return outcomeOf(queued)
   }
   const dead = index.dead.get(id)
   if (dead !== undefined) {
     if (!dead.sameMessage(message.peer, message.protocol, message.payload)) {
       duplicate('a dead letter')
     }
-    return 'abandoned'
+    return { status: 'abandoned' }
+  }
+  const answered = index.replies.get(id)
+  if (answered !== undefined) {
+    if (!answered.sameMessage(message.peer, message.protocol, message.payload)) {
+      duplicate('already delivered')
+    }
+    return { status: 'delivered', reply: (answered.delivered as { reply: Uint8Array }).reply }
   }
   const delivered = index.delivered.get(id)
   if (delivered !== undefined) {
     const fingerprint = messageFingerprint(message.peer, message.protocol, message.payload)
     if (fingerprint !== delivered) duplicate('already delivered')
-    return 'delivered'
+    return { status: 'delivered' }
   }
   return undefined
 }

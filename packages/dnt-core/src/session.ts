@@ -4,6 +4,7 @@ import type { EntryFates } from './entry-fates.js'
 import { DuplicateIdError, OutboxStoppedError } from './errors.js'
 import type { OutboxContext } from './outbox-context.js'
 import { PendingEntry } from './pending-entry.js'
+import { messageFingerprint } from './recent-deliveries.js'
 import type { Entry } from './types.js'
 import { validateEntry } from './validate.js'
 
@@ -36,9 +37,18 @@ export function restoreEntry(context: OutboxContext, stored: Entry): void {
   const { index, rules, options, scheduler } = context
   const entry = PendingEntry.fromEntry(stored)
   entry.accepted = true
-  if (index.byId.has(entry.id) || index.dead.has(entry.id)) return
+  if (index.byId.has(entry.id) || index.dead.has(entry.id) || index.replies.has(entry.id)) return
   if (entry.deadLetter !== undefined) {
     index.dead.set(entry.id, entry)
+    return
+  }
+  if (entry.delivered !== undefined) {
+    // delivered before the restart: its reply waits to be taken, and the id stays known
+    index.replies.set(entry.id, entry)
+    index.delivered.remember(
+      entry.id,
+      messageFingerprint(entry.peer, entry.protocol, entry.payload)
+    )
     return
   }
   const wallNow = options.clock.now()
@@ -123,7 +133,8 @@ export function adoptEntries(context: OutboxContext, entries: Entry[]): PendingE
   })
   const adopted: PendingEntry[] = []
   for (const stored of entries) {
-    const known = index.byId.get(stored.id) ?? index.dead.get(stored.id)
+    const known =
+      index.byId.get(stored.id) ?? index.dead.get(stored.id) ?? index.replies.get(stored.id)
     if (known !== undefined) {
       if (!known.sameMessage(stored.peer, stored.protocol, stored.payload)) {
         throw new DuplicateIdError(
@@ -135,6 +146,7 @@ export function adoptEntries(context: OutboxContext, entries: Entry[]): PendingE
     const entry = PendingEntry.fromEntry(stored)
     entry.accepted = true
     entry.deadLetter = undefined
+    entry.delivered = undefined
     const wallNow = options.clock.now()
     entry.expiresAt = rules.expiresAt(entry, scheduler.now(), wallNow)
     index.track(index.queueFor(entry.peer), entry)

@@ -1,3 +1,5 @@
+import type { LatencySummary } from './latency.js'
+
 /** Entries and payload bytes of one group (a level, a peer, a protocol). */
 export interface Tally {
   entries: number
@@ -32,6 +34,16 @@ export interface OutboxStats {
   storeHealthy: boolean
   /** Store changes (puts and deletes) not yet durable, the one being written included. */
   pendingWrites: number
+  /** Replies of messages delivered after their `send()` returned, waiting for `takeReply()`. */
+  replies: number
+  /**
+   * Since `start()`: delivered messages, attempts per delivery and
+   * send-to-delivered latency percentiles (ms, within 5%), by protocol and by level.
+   */
+  latency: {
+    byProtocol: Record<string, LatencySummary>
+    byLevel: Record<string, LatencySummary>
+  }
 }
 
 /** Running totals by key, kept up to date on every change (no scan at `stats()` time). */

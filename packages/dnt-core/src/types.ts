@@ -45,6 +45,17 @@ export interface DeadLetter {
   at: number
 }
 
+/**
+ * A message that was delivered after its `send()` had returned, kept only to
+ * hold the receiver's reply until the application takes it (`takeReply`).
+ */
+export interface Delivered {
+  /** When it was delivered (ms since the epoch). */
+  at: number
+  /** The bytes the receiver's handler answered with. */
+  reply: Uint8Array
+}
+
 /** A message as the outbox and the stores keep it. */
 export interface Entry extends Message {
   id: string
@@ -63,6 +74,8 @@ export interface Entry extends Message {
   lastError?: string
   /** Set when the entry sits in the dead-letter list instead of the queue. */
   deadLetter?: DeadLetter
+  /** Set when the entry was delivered and only holds the receiver's reply until it is taken. */
+  delivered?: Delivered
 }
 
 /** One atomic change to a store. */
@@ -104,10 +117,16 @@ export interface DeliverOptions {
   signal: AbortSignal
 }
 
+/** What a delivery may resolve with: the receiver's reply, when its protocol has one. */
+export interface DeliveryReceipt {
+  reply?: Uint8Array
+}
+
 /**
  * Moves one entry to its peer.
  *
- * `deliver` resolves when the peer has the message. What it throws decides
+ * `deliver` resolves when the peer has the message, with the receiver's reply
+ * when there is one (`{ reply }`). What it throws decides
  * what the outbox does next:
  *
  * - `PeerUnreachableError`: no connection; retried after the peer's backoff,
@@ -119,7 +138,8 @@ export interface DeliverOptions {
  * - anything else: treated as `PeerUnreachableError`.
  */
 export interface Transport {
-  deliver(entry: Entry, options: DeliverOptions): Promise<void>
+  // biome-ignore lint/suspicious/noConfusingVoidType: a transport that has no replies returns Promise<void>
+  deliver(entry: Entry, options: DeliverOptions): Promise<void | DeliveryReceipt>
   /** Calls `listener` when a peer becomes reachable; returns an unsubscribe function. */
   onReachable?(listener: (peer: string) => void): () => void
 }

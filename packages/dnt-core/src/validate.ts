@@ -94,6 +94,15 @@ export function validateEntry(entry: Entry, name = 'entry'): void {
   if (entry.lastError !== undefined && typeof entry.lastError !== 'string') {
     throw new TypeError(`${name}.lastError must be a string`)
   }
+  if (entry.delivered !== undefined) {
+    const { at, reply } = entry.delivered ?? {}
+    if (typeof at !== 'number' || !Number.isFinite(at) || !(reply instanceof Uint8Array)) {
+      throw new TypeError(`${name}.delivered must be { at: number, reply: Uint8Array }`)
+    }
+    if (entry.deadLetter !== undefined) {
+      throw new TypeError(`${name} cannot be both delivered and a dead letter`)
+    }
+  }
   if (entry.deadLetter !== undefined) {
     const { reason, at } = entry.deadLetter ?? {}
     const known =
@@ -125,6 +134,9 @@ export function cloneEntry(entry: Entry): Entry {
   if (entry.meta !== undefined) copy.meta = { ...entry.meta }
   if (entry.lastError !== undefined) copy.lastError = entry.lastError
   if (entry.deadLetter !== undefined) copy.deadLetter = { ...entry.deadLetter }
+  if (entry.delivered !== undefined) {
+    copy.delivered = { at: entry.delivered.at, reply: entry.delivered.reply.slice() }
+  }
   return copy
 }
 

@@ -21,6 +21,8 @@ export class FakeTransport implements Transport {
   readonly calls: Array<{ peer: string; id: string; outcome: PeerMode }> = []
   /** Payload ids delivered, per peer, in order. */
   readonly delivered = new Map<string, string[]>()
+  /** When set, a delivered message is answered with what this returns. */
+  replyWith: ((entry: Entry) => Uint8Array | undefined) | undefined
   private readonly listeners = new Set<(peer: string) => void>()
   private readonly hanging: Array<() => void> = []
 
@@ -47,7 +49,11 @@ export class FakeTransport implements Transport {
     return this.delivered.get(peer) ?? []
   }
 
-  async deliver(entry: Entry, options: { signal: AbortSignal }): Promise<void> {
+  async deliver(
+    entry: Entry,
+    options: { signal: AbortSignal }
+    // biome-ignore lint/suspicious/noConfusingVoidType: the Transport contract's own return type
+  ): Promise<void | { reply?: Uint8Array }> {
     const mode = this.modes.get(entry.peer) ?? 'down'
     this.calls.push({ peer: entry.peer, id: entry.id, outcome: mode })
     await Promise.resolve()
@@ -64,6 +70,8 @@ export class FakeTransport implements Transport {
     const list = this.delivered.get(entry.peer) ?? []
     list.push(entry.id)
     this.delivered.set(entry.peer, list)
+    const reply = this.replyWith?.(entry)
+    return reply === undefined ? undefined : { reply }
   }
 
   onReachable(listener: (peer: string) => void): () => void {

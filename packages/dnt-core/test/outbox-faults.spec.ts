@@ -203,7 +203,7 @@ describe('outbox under store and network faults (#19)', () => {
 
   it('9. an id sent again while its first attempt is in flight waits for the same outcome', async () => {
     const transport = new ControlledTransport()
-    const { outbox, store } = await startOutbox({ policy, transport })
+    const { outbox, store, clock } = await startOutbox({ policy, transport })
     const message = { id: 'order-7', peer: PEER_A, protocol: '/p', payload: bytes('x') }
     const first = outbox.send(message)
     await new Promise((resolve) => setImmediate(resolve))
@@ -217,8 +217,16 @@ describe('outbox under store and network faults (#19)', () => {
     expect(second).toBeUndefined()
     expect(transport.calls).toEqual(['order-7'])
     transport.of('order-7').fail(new PeerUnreachableError('refused'))
-    expect(await first).toEqual({ id: 'order-7', status: 'queued' })
-    expect(await again).toEqual({ id: 'order-7', status: 'queued' })
+    expect(await first).toEqual({
+      id: 'order-7',
+      status: 'queued',
+      nextAttemptAt: clock.now() + 1_000
+    })
+    expect(await again).toEqual({
+      id: 'order-7',
+      status: 'queued',
+      nextAttemptAt: clock.now() + 1_000
+    })
     expect((await store.contents()).map((entry) => entry.id)).toEqual(['order-7'])
   })
 

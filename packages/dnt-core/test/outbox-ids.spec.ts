@@ -16,7 +16,11 @@ describe('one id means one message (DESIGN 12)', () => {
     const { outbox, transport, clock } = await startOutbox({ policy })
     const message = { id: 'm-1', peer: PEER_A, protocol: '/p', payload: bytes('x') }
     expect((await outbox.send(message)).status).toBe('queued')
-    expect(await outbox.send(message)).toEqual({ id: 'm-1', status: 'queued' })
+    expect(await outbox.send(message)).toEqual({
+      id: 'm-1',
+      status: 'queued',
+      nextAttemptAt: clock.now() + 1_000
+    })
     const dead = { id: 'd-1', peer: PEER_B, protocol: '/p', payload: bytes('d') }
     expect((await outbox.send(dead, { level: 'fragile' })).status).toBe('abandoned')
     expect(await outbox.send(dead, { level: 'fragile' })).toEqual({
@@ -110,7 +114,11 @@ describe('send(): AbortSignal, libp2p objects, options (#17)', () => {
       { signal: controller.signal }
     )
     controller.abort(new Error('gone'))
-    await expect(second).resolves.toEqual({ id: 'a', status: 'queued' })
+    await expect(second).resolves.toEqual({
+      id: 'a',
+      status: 'queued',
+      nextAttemptAt: clock.now() + 1_000
+    })
     expect((await store.contents()).map((entry) => entry.id)).toEqual(['a'])
     await clock.advance(1_000)
     transport.of('a').succeed()

@@ -109,7 +109,7 @@ describe('Outbox.send (semantics 1 and 2)', () => {
       protocol: '/create',
       payload: bytes('x')
     })
-    expect(again).toEqual({ id: 'order-1', status: 'queued' })
+    expect(again).toEqual({ id: 'order-1', status: 'queued', nextAttemptAt: expect.any(Number) })
     expect(outbox.size).toBe(1)
     expect(transport.attemptsTo(PEER_A)).toBe(1)
   })

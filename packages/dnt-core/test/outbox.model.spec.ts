@@ -88,7 +88,8 @@ const commands = [
         'requeue' as const,
         'pause' as const,
         'resume' as const,
-        'flush' as const
+        'flush' as const,
+        'take-reply' as const
       ),
       index: fc.nat(40)
     })

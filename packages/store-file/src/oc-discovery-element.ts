@@ -21,7 +21,8 @@ const DNTKIT_FIELDS = new Set([
   'createdAt',
   'meta',
   'lastError',
-  'deadLetter'
+  'deadLetter',
+  'delivered'
 ])
 const BASE64_CHARACTERS = /^[A-Za-z0-9+/]*={0,2}$/
 
@@ -183,6 +184,17 @@ function applyExtra(entry: Entry, extra: Record<string, unknown>): void {
   if (extra.meta !== undefined) entry.meta = extra.meta as Meta
   if (extra.lastError !== undefined) entry.lastError = extra.lastError as string
   if (extra.deadLetter !== undefined) entry.deadLetter = extra.deadLetter as DeadLetter
+  if (extra.delivered !== undefined) {
+    const delivered = extra.delivered as { at?: unknown; reply?: unknown } | null
+    const reply = delivered?.reply
+    if (typeof reply !== 'string' || reply.length % 4 !== 0 || !BASE64_CHARACTERS.test(reply)) {
+      fail('"dntkit.delivered.reply" is not standard base64')
+    }
+    entry.delivered = {
+      at: delivered?.at as number,
+      reply: new Uint8Array(Buffer.from(reply, 'base64'))
+    }
+  }
   // types are checked by validateEntry on the finished entry
 }
 
@@ -234,6 +246,11 @@ export function encodeElement(entry: Entry, origin?: ElementOrigin): string {
     const { reason, at } = entry.deadLetter
     extra.push(member('"deadLetter"', `{"reason":${goString(reason)},"at":${JSON.stringify(at)}}`))
   }
+  if (entry.delivered !== undefined) {
+    const { at, reply } = entry.delivered
+    const base64 = Buffer.from(reply).toString('base64')
+    extra.push(member('"delivered"', `{"at":${JSON.stringify(at)},"reply":"${base64}"}`))
+  }
   extra.push(...raws(origin?.dntkitUnknown ?? []))
   const fields = [
     member('"did"', goString(did)),
@@ -275,6 +292,8 @@ export function sameEntry(a: Entry, b: Entry): boolean {
     a.lastError === b.lastError &&
     a.deadLetter?.reason === b.deadLetter?.reason &&
     a.deadLetter?.at === b.deadLetter?.at &&
+    a.delivered?.at === b.delivered?.at &&
+    Buffer.from(a.delivered?.reply ?? []).equals(Buffer.from(b.delivered?.reply ?? [])) &&
     (a.addrs ?? []).length === (b.addrs ?? []).length &&
     (a.addrs ?? []).every((addr, index) => addr === b.addrs?.[index]) &&
     sameMeta(a.meta, b.meta) &&

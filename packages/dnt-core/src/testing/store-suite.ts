@@ -114,6 +114,17 @@ export function storeSuite(name: string, options: StoreSuiteOptions): void {
       expect(reopened.entries).toEqual([b, c])
     })
 
+    it('keeps an entry that holds a reply (delivered), and a dead letter, field for field', async () => {
+      const { store } = await start()
+      const answered = testEntry({
+        delivered: { at: 1_700_000_000_123, reply: pseudoRandomBytes(300, 9) }
+      })
+      const dead = testEntry({ deadLetter: { reason: 'undeliverable', at: 1_700_000_000_456 } })
+      await store.apply({ put: [answered, dead] })
+      const reopened = await restart(store)
+      expect(reopened.entries).toEqual([answered, dead])
+    })
+
     it('an id both deleted and put in one batch is replaced and moves to the end', async () => {
       const { store } = await start()
       const [a, b, c] = [testEntry(), testEntry(), testEntry()]

@@ -17,8 +17,12 @@ import {
   PEERS,
   type PeerMode,
   type StoreMode,
-  type World
+  World
 } from './world.js'
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index])
+}
 
 /** The system under test: the world and the process's current incarnation. */
 export interface Real {
@@ -63,7 +67,8 @@ function known(model: Model, message: ModelMessage): boolean {
     message.status === 'sending' ||
     message.status === 'queued' ||
     message.status === 'dead' ||
-    (message.status === 'delivered' && message.deliveredIn === model.incarnation)
+    (message.status === 'delivered' &&
+      (message.deliveredIn === model.incarnation || message.replyPending === true))
   )
 }
 
@@ -105,6 +110,7 @@ export class SendCommand implements Command {
         requeued: false,
         requeuing: false,
         durable: false,
+        sendSettled: false,
         firstCall: real.world.calls.length
       }
       model.messages.set(id, message)
@@ -132,6 +138,8 @@ export class SendCommand implements Command {
         requeuing: false,
         durable: false,
         arrived: false,
+        sendSettled: false,
+        replyPending: false,
         firstCall: real.world.calls.length
       })
       model.mayRedeliver.delete(message.id)
@@ -146,6 +154,13 @@ export class SendCommand implements Command {
     sending.then(
       (result) => {
         if (!current()) return
+        if (!joins) message.sendSettled = true
+        if (result.reply !== undefined && !sameBytes(result.reply, World.replyTo(message.id))) {
+          model.violation(`${message.id}: send() got another request's reply`)
+        }
+        if (!joins && result.status === 'delivered' && result.reply === undefined) {
+          model.violation(`${message.id}: delivered at once but send() got no reply`)
+        }
         if (expectDuplicate)
           model.violation(`${message.id}: a different payload was accepted (${result.status})`)
         if (expectAnswer !== undefined && result.status !== expectAnswer) {
@@ -169,6 +184,7 @@ export class SendCommand implements Command {
       },
       (error: unknown) => {
         if (!current()) return
+        if (!joins) message.sendSettled = true
         if (DuplicateIdError.isInstance(error)) {
           if (!expectDuplicate) model.violation(`${message.id}: unexpected DuplicateIdError`)
           return
@@ -263,7 +279,14 @@ export class StoreCommand implements Command {
 
 export class EditCommand implements Command {
   constructor(
-    readonly action: 'purge-id' | 'purge-peer' | 'requeue' | 'pause' | 'resume' | 'flush',
+    readonly action:
+      | 'purge-id'
+      | 'purge-peer'
+      | 'requeue'
+      | 'pause'
+      | 'resume'
+      | 'flush'
+      | 'take-reply',
     readonly index: number
   ) {}
 
@@ -301,6 +324,30 @@ export class EditCommand implements Command {
           if (!StoreUnavailableError.isInstance(error))
             model.violation(`requeue failed: ${String(error)}`)
           model.settle(message, 'dead')
+        }
+      )
+    } else if (this.action === 'take-reply' && message !== undefined) {
+      const owed = message.replyPending === true
+      message.replyPending = false
+      const taking = outbox.takeReply(message.id)
+      track(real, taking)
+      const incarnation = real.current
+      taking.then(
+        (reply) => {
+          if (incarnation.dead || model.incarnation !== incarnation.number) return
+          if (owed && (reply === undefined || !sameBytes(reply, World.replyTo(message.id)))) {
+            model.violation(
+              `takeReply(${message.id}) gave ${reply === undefined ? 'nothing' : 'another reply'}`
+            )
+          }
+          if (!owed && reply !== undefined)
+            model.violation(`takeReply(${message.id}) gave a reply not owed`)
+        },
+        (error: unknown) => {
+          if (incarnation.dead || model.incarnation !== incarnation.number) return
+          if (!StoreUnavailableError.isInstance(error) && !OutboxStoppedError.isInstance(error)) {
+            model.violation(`takeReply failed: ${String(error)}`)
+          }
         }
       )
     } else if (this.action === 'pause') {

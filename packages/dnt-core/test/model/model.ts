@@ -1,6 +1,9 @@
 import type { Entry } from '../../src/index.js'
-import type { Call, Incarnation, LevelName, World } from './world.js'
-import { LEVELS } from './world.js'
+import { type Call, type Incarnation, LEVELS, type LevelName, World } from './world.js'
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index])
+}
 
 /** Where one message stands, as the model understands it from the API's answers. */
 export type Status =
@@ -31,6 +34,10 @@ export interface ModelMessage {
   firstCall: number
   /** The world delivered its current send (the outbox may not know yet). */
   arrived?: boolean
+  /** Its send() has settled: a reply that comes later is kept for `takeReply()`. */
+  sendSettled?: boolean
+  /** Delivered after its send() settled: the outbox owes the application its reply. */
+  replyPending?: boolean
   /** Why it is `gone`: a purge may race an attempt in flight; an abandonment may not. */
   goneBy?: 'purge' | 'abandoned' | 'other'
   /** An older record of it came back from the store after an unclean stop (a purge or delivery not yet written). */
@@ -80,6 +87,7 @@ export class Model {
   settle(message: ModelMessage, status: Status, goneBy: ModelMessage['goneBy'] = 'other'): void {
     message.status = status
     message.goneBy = status === 'gone' ? goneBy : undefined
+    if (status !== 'delivered') message.replyPending = false
     if (!this.isLive(message)) this.dequeue(message.id, message.peer)
   }
 
@@ -150,6 +158,20 @@ export class Model {
         this.violation(`order of ${peer}: outbox ${ids.join()} model ${expected.join()}`)
       }
     }
+    const replies = outbox.replies()
+    for (const pending of replies) {
+      const message = this.messages.get(pending.id)
+      if (message?.replyPending !== true)
+        this.violation(`outbox holds a reply for ${pending.id}, not owed`)
+      if (!sameBytes(pending.reply, World.replyTo(pending.id))) {
+        this.violation(`${pending.id}: replies() gives another request's reply`)
+      }
+    }
+    for (const message of this.messages.values()) {
+      if (message.replyPending === true && !replies.some((pending) => pending.id === message.id)) {
+        this.violation(`the reply of ${message.id} is owed but not in replies()`)
+      }
+    }
     const dead = new Set(outbox.deadLetters().map((entry) => entry.id))
     for (const message of this.messages.values()) {
       if ((message.status === 'dead') !== dead.has(message.id)) {
@@ -169,11 +191,29 @@ export class Model {
     for (const message of this.messages.values()) {
       const entry = onDisk.get(message.id)
       const persisted = LEVELS[message.level].persist
-      const shouldHold = persisted && (message.status === 'queued' || message.status === 'dead')
+      const shouldHold =
+        persisted &&
+        (message.status === 'queued' ||
+          message.status === 'dead' ||
+          (message.status === 'delivered' && message.replyPending === true))
       if (shouldHold && entry === undefined)
         this.violation(`${message.id} (${message.status}) is not in the store`)
       if (!shouldHold && entry !== undefined) {
         this.violation(`the store holds ${message.id}, which is ${message.status}`)
+      }
+      if (
+        entry !== undefined &&
+        (entry.delivered !== undefined) !== (message.status === 'delivered')
+      ) {
+        this.violation(
+          `${message.id}: stored ${entry.delivered ? 'as a reply' : 'queued'}, model ${message.status}`
+        )
+      }
+      if (
+        entry?.delivered !== undefined &&
+        !sameBytes(entry.delivered.reply, World.replyTo(message.id))
+      ) {
+        this.violation(`${message.id}: the store holds another request's reply`)
       }
       if (entry !== undefined && (entry.deadLetter !== undefined) !== (message.status === 'dead')) {
         this.violation(
@@ -191,8 +231,29 @@ export class Model {
    */
   restored(world: World, incarnation: Incarnation, stored: Entry[], unclean: boolean): void {
     const onDisk = new Map(stored.map((entry) => [entry.id, entry]))
+    // the order check compares what was durably queued; an unacknowledged send under an old id
+    // may find that old record back instead, in the old record's place
+    const wasQueued = new Set(
+      Array.from(this.messages.values())
+        .filter((message) => message.status === 'queued')
+        .map((message) => message.id)
+    )
     for (const message of this.messages.values()) {
       const entry = onDisk.get(message.id)
+      if (entry?.delivered === undefined && message.replyPending === true) {
+        // a reply owed: kept by a clean stop; after a crash the message may come back to be sent again
+        if (!unclean && LEVELS[message.level].persist)
+          this.violation(`LOST: the reply of ${message.id}`)
+        message.replyPending = false
+      }
+      if (entry?.delivered !== undefined) {
+        this.settle(message, 'delivered')
+        message.replyPending = true
+        message.durable = true
+        // the restarted outbox knows the id from its stored reply
+        message.deliveredIn = incarnation.number
+        continue
+      }
       if (entry === undefined) {
         const persisted = LEVELS[message.level].persist
         if (message.status === 'queued' && persisted && message.durable) {
@@ -235,14 +296,16 @@ export class Model {
         this.violation(`${message.id} came back though it was ${message.status}`)
       }
       message.status = 'queued'
+      // the old life's send() calls are over: a later reply is kept for takeReply()
+      message.sendSettled = true
     }
     // FIFO after a restart: the store's order, which must agree with the model's for each peer
     for (const [peer, list] of this.order) {
       const restoredOrder = stored
         .filter((entry) => entry.peer === peer && entry.deadLetter === undefined)
         .map((entry) => entry.id)
-      const before = list.filter((id) => restoredOrder.includes(id))
-      const after = restoredOrder.filter((id) => list.includes(id))
+      const before = list.filter((id) => restoredOrder.includes(id) && wasQueued.has(id))
+      const after = restoredOrder.filter((id) => list.includes(id) && wasQueued.has(id))
       if (before.join() !== after.join()) {
         this.violation(
           `store order of ${peer} after restart: ${after.join()} (memory had ${before.join()})`

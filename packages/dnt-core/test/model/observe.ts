@@ -1,5 +1,5 @@
 import type { Model } from './model.js'
-import { type Incarnation, LEVELS, type World } from './world.js'
+import { type Incarnation, LEVELS, World } from './world.js'
 
 /** Follows an incarnation's events into the model, checking that each removal is one the rules allow. */
 export function observe(model: Model, world: World, incarnation: Incarnation): void {
@@ -8,10 +8,19 @@ export function observe(model: Model, world: World, incarnation: Incarnation): v
   const lastOutcome = (id: string) => world.calls.filter((call) => call.id === id).at(-1)?.outcome
   outbox.addEventListener('delivered', (event) => {
     if (!current()) return
-    const message = model.messages.get(event.detail.entry.id)
+    const { entry, reply } = event.detail
+    const message = model.messages.get(entry.id)
     if (message === undefined) return
+    const expected = new TextDecoder().decode(World.replyTo(entry.id))
+    if (reply === undefined || new TextDecoder().decode(reply) !== expected) {
+      model.violation(
+        `${entry.id}: delivered with reply ${reply && new TextDecoder().decode(reply)}`
+      )
+    }
     model.settle(message, 'delivered')
     message.deliveredIn = incarnation.number
+    // nobody waits for this one any more: the outbox must keep its reply for takeReply()
+    if (message.sendSettled === true) message.replyPending = true
   })
   outbox.addEventListener('abandoned', (event) => {
     if (!current()) return
@@ -44,7 +53,10 @@ export function observe(model: Model, world: World, incarnation: Incarnation): v
     if (!current()) return
     for (const entry of event.detail.entries) {
       const message = model.messages.get(entry.id)
-      if (message !== undefined) model.settle(message, 'gone', 'purge')
+      if (message === undefined) continue
+      // a delivered message only loses the reply it held; its id stays delivered
+      if (message.status === 'delivered') message.replyPending = false
+      else model.settle(message, 'gone', 'purge')
     }
   })
 }

@@ -95,7 +95,16 @@ export class World {
     for (const hung of this.hanging.splice(0)) hung.succeed()
   }
 
-  async deliver(entry: Entry, signal: AbortSignal, incarnation: number): Promise<void> {
+  /** What a receiver answers to `id`: one reply per request, never another's. */
+  static replyTo(id: string): Uint8Array {
+    return new TextEncoder().encode(`reply to ${id}`)
+  }
+
+  async deliver(
+    entry: Entry,
+    signal: AbortSignal,
+    incarnation: number
+  ): Promise<{ reply: Uint8Array } | undefined> {
     const call: Call = {
       index: this.calls.length,
       id: entry.id,
@@ -109,7 +118,7 @@ export class World {
     switch (call.outcome) {
       case 'up':
         this.onArrival(call)
-        return
+        return { reply: World.replyTo(entry.id) }
       case 'down':
         throw new PeerUnreachableError(`dial to ${entry.peer} refused`)
       case 'fail':
@@ -119,12 +128,12 @@ export class World {
       case 'undeliverable':
         throw new UndeliverableError('dial denied by the gater', { reason: 'dial-denied' })
       case 'hang':
-        return new Promise<void>((resolve, reject) => {
+        return new Promise<{ reply: Uint8Array }>((resolve, reject) => {
           const hung = {
             call,
             succeed: () => {
               this.onArrival(call)
-              resolve()
+              resolve({ reply: World.replyTo(entry.id) })
             }
           }
           this.hanging.push(hung)
