@@ -1,5 +1,3 @@
-// The polyfill first: it must run before libp2p is loaded.
-import './polyfill.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
