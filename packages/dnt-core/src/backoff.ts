@@ -23,6 +23,7 @@ export interface ExponentialBackoff {
 /** A user function: milliseconds to wait after the given number of consecutive failures. */
 export type BackoffFunction = (failures: number, random: () => number) => number
 
+/** How long a peer waits after a failed attempt: fixed, exponential, or a function of your own. */
 export type Backoff = FixedBackoff | ExponentialBackoff | BackoffFunction
 
 /** Milliseconds to wait after `failures` (>= 1) consecutive failures. */

@@ -3,8 +3,11 @@ export type TimerHandle = unknown
 
 /** Where the outbox gets time from; tests inject a manual one instead of sleeping. */
 export interface Clock {
+  /** Milliseconds since the epoch (or the start of a manual clock). */
   now(): number
+  /** Calls `callback` once, after `delay` ms; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, delay: number): TimerHandle
+  /** Cancels a timer set with `setTimeout` (a settled or unknown handle is ignored). */
   clearTimeout(handle: TimerHandle): void
 }
 

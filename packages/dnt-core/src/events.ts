@@ -33,6 +33,7 @@ export interface OutboxEvents {
   'store-error': { error: unknown; recovered: boolean }
 }
 
+/** The name of an event the `Outbox` emits. */
 export type OutboxEventName = keyof OutboxEvents
 
 /** `EventTarget` with typed `addEventListener` and cheap "does anyone listen" checks. */
@@ -58,6 +59,7 @@ export class TypedEventTarget<Events extends { [K in keyof Events]: any }> exten
     super.removeEventListener(type, listener as EventListener, options)
   }
 
+  /** Whether anything listens to `type` (events are only built for listeners). */
   listens(type: keyof Events & string): boolean {
     return (this.counts.get(type) ?? 0) > 0
   }

@@ -19,6 +19,7 @@ export interface OutboxLimits {
   maxPayloadBytes?: number
 }
 
+/** Options of `new Outbox(init)`; only `transport` is required. */
 export interface OutboxInit {
   transport: Transport
   /** Where persisted levels are kept (default: `memoryStore()`, which survives nothing). */

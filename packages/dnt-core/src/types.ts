@@ -62,11 +62,15 @@ export interface StoreBatch {
  * - `close()` releases files and locks; `open()` may be called again afterwards.
  */
 export interface Store {
+  /** Everything that survived, in first-put order; called once per start. */
   open(): Promise<Entry[] | AsyncIterable<Entry>>
+  /** Puts and deletes as one atomic batch, durable once it resolves. */
   apply(batch: StoreBatch): Promise<void>
+  /** Releases files and locks; pending `apply` calls settle first. */
   close(): Promise<void>
 }
 
+/** What the outbox hands `Transport.deliver` with each attempt. */
 export interface DeliverOptions {
   /** Aborted when the attempt times out or the outbox stops. */
   signal: AbortSignal
@@ -87,6 +91,7 @@ export interface DeliverOptions {
  * - anything else: treated as `PeerUnreachableError`.
  */
 export interface Transport {
+  /** Delivers `entry`; resolves once the peer has it, throws one of the errors above otherwise. */
   deliver(entry: Entry, options: DeliverOptions): Promise<void>
   /** Calls `listener` when a peer becomes reachable; returns an unsubscribe function. */
   onReachable?(listener: (peer: string) => void): () => void

@@ -5,6 +5,7 @@ import { pseudoRandomBytes, testEntry } from './fixtures.js'
 /** Makes a store instance on the location a suite run created; called again to "restart". */
 export type StoreFactory = () => Store | Promise<Store>
 
+/** How `storeSuite()` makes and removes the stores it tests. */
 export interface StoreSuiteOptions {
   /** Prepares an empty location (a fresh directory, database, ...) and returns a factory of stores on it. */
   setup(): StoreFactory | Promise<StoreFactory>
