@@ -39,6 +39,7 @@ export interface OcDiscoveryFileStoreInit {
   privateKey?: PrivateKeyInput
   /** The 32-byte AES-256 key itself, instead of `privateKey`. */
   key?: CryptoKey | Uint8Array
+  /** Called with each warning the store raises (e.g. a damaged file kept aside), besides the `warning` event. */
   onWarning?: (warning: StoreWarning) => void
   logger?: LoggerFactory
 }

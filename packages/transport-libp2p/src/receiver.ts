@@ -55,6 +55,7 @@ export interface StreamErrorDetail {
   error: Error
 }
 
+/** The events of `dntReceiver()` and `handleEnvelopes()` (`event.detail` is typed per name). */
 export interface ReceiverEvents {
   /** A handler resolved; the message was acked `ok`. */
   message: CustomEvent<ReceivedDetail>
