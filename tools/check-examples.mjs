@@ -65,7 +65,7 @@ try {
     const declared = new Set(Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }))
     for (const file of sourceFiles(source)) {
       for (const imported of importedPackages(readFileSync(file, 'utf8'))) {
-        if (!declared.has(imported) && imported !== 'vitest/config') {
+        if (!declared.has(imported)) {
           problems.push(
             `examples/${name}: ${relative(source, file)} imports ${imported}, which its package.json does not declare`
           )
