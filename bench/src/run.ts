@@ -4,17 +4,16 @@
  * DESIGN.md fixes. `--quick` uses small sizes (CI smoke run: the JSON is
  * produced, timings are not judged); `--only a,b` runs some scenarios.
  * The process exits when the report is written (libp2p keeps timers alive).
+ * Run it through pnpm (`pnpm bench`): on Node 20 that loads the repository's
+ * Promise.withResolvers polyfill (CONTRIBUTING.md, "Node versions").
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, freemem, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { installPolyfills } from './polyfill.js'
 import { formatTable } from './table.js'
 import type { BenchContext, Scenario, ScenarioResult } from './types.js'
-
-installPolyfills()
 
 const here = dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({

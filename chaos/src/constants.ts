@@ -22,8 +22,14 @@ export const KILL_MESSAGES = FULL ? 6_000 : 2_000
 export const KILL_COUNT = FULL ? 60 : 20
 /** Kill and restart: restarts of each receiver, at least. */
 export const RECEIVER_RESTARTS = FULL ? 12 : 4
-/** Kill and restart: each flush lives this long (ms, uniform) before its SIGKILL. */
-export const KILL_AFTER = { min: 150, max: 900 }
+/** Kill and restart: every this many runs, the kill comes after counted deliveries (a drain kill). */
+export const KILL_DRAIN_EVERY = 3
+/** Kill and restart: a drain kill comes after this many further deliveries (uniform). */
+export const KILL_AFTER_DELIVERIES = { min: 1, max: 25 }
+/** Kill and restart: how often (ms) the deliveries are counted while a flush waits for its SIGKILL. */
+export const KILL_POLL = 20
+/** Kill and restart: the runs killed early die within this long (ms, uniform) of their start. */
+export const KILL_EARLY_WITHIN = 900
 /** Kill and restart: the receivers' handler delay (ms) so a drain spans many kills. */
 export const RECEIVER_DELAY = 1
 
@@ -38,7 +44,11 @@ export const FLAP_DOWN = 300
 export const FLAP_SENDERS = 10
 /** Flapping peer: processes the senders are spread over. */
 export const FLAP_PROCESSES = 2
-export const FLAP_DURATION = FULL ? 60_000 : 20_000
+/**
+ * Flapping peer: the senders stream until the network to the receiver was cut and back
+ * this many times (counted, so a slow machine runs longer instead of testing less).
+ */
+export const FLAP_CYCLES = FULL ? 120 : 40
 export const FLAP_RATE = { raw: 5, envelope: 20 } as const
 
 /** Many peers: receivers, how many are down at any moment, messages per peer. */

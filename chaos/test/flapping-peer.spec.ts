@@ -3,15 +3,17 @@
  * every connection reset and nothing listening, then back) under a steady
  * stream from 10 senders (half raw, half envelope, each its own node, key,
  * file store and Outbox, in a few processes).
+ * The stream lasts until the receiver flapped FLAP_CYCLES times (counted).
  * Nothing accepted is lost, each sender's messages first arrive in the order
- * they were sent, envelope messages arrive once, and the senders' memory and
- * queues stay bounded.
+ * they were sent, envelope messages arrive once, and the senders' heap does not
+ * grow with time. No check depends on the machine's speed: how many messages
+ * were sent and how many waited at once are printed, not judged.
  */
 import { afterAll, afterEach, expect, it } from 'vitest'
 import { killAll, startActor } from '../src/child.js'
 import {
+  FLAP_CYCLES,
   FLAP_DOWN,
-  FLAP_DURATION,
   FLAP_PROCESSES,
   FLAP_RATE,
   FLAP_SENDERS,
@@ -86,15 +88,27 @@ it(`keeps every message and FIFO with a peer flapping ${FLAP_UP}/${FLAP_DOWN} ms
       peer,
       addrs: [addressOf(port)],
       protocol: PROTOCOL,
-      duration: FLAP_DURATION,
       retryInterval: 50,
       drainTimeout: 30_000
     })
   }))
+  for (const { child } of processes) await child.next('ready', 60_000)
+  // the senders stream while the receiver flaps FLAP_CYCLES times (the bound only stops a hang)
+  await receiver.request(
+    { cycles: FLAP_CYCLES },
+    'cycled',
+    FLAP_CYCLES * 10 * (FLAP_UP + FLAP_DOWN)
+  )
   const sent = new Map<string, SentReport>()
+  let streamedFor = 0
   for (const { child } of processes) {
-    const report = await child.next<{ sent: SentReport[] }>('sent', FLAP_DURATION + 60_000)
+    const report = await child.request<{ sent: SentReport[]; streamedFor: number }>(
+      { stop: true },
+      'sent',
+      60_000
+    )
     for (const item of report.sent) sent.set(item.name, item)
+    streamedFor = Math.max(streamedFor, report.streamedFor)
   }
 
   // the stream is over: the peer stays up, and every sender drains its queue
@@ -136,9 +150,10 @@ it(`keeps every message and FIFO with a peer flapping ${FLAP_UP}/${FLAP_DOWN} ms
     )
     duplicates += result.duplicated.length
     check(report.errors.length === 0, `${name}: sends failed: ${report.errors.join('; ')}`)
+    check(report.sent > 0, `${name}: sent nothing while the receiver flapped`)
     check(
-      report.accepted.length > (FLAP_RATE[mode] * FLAP_DURATION) / 1000 / 2,
-      `${name}: only ${report.accepted.length} sends accepted`
+      report.accepted.length === report.sent,
+      `${name}: ${report.accepted.length} of ${report.sent} sends accepted`
     )
     check(drain.done && drain.left === 0, `${name}: ${drain.left} left after the drain`)
     check(drain.storeErrors === 0, `${name}: ${drain.storeErrors} store errors`)
@@ -156,7 +171,7 @@ it(`keeps every message and FIFO with a peer flapping ${FLAP_UP}/${FLAP_DOWN} ms
   // memory of each sender process: after warm-up, the heap after a GC does not grow with time,
   // and the queues stay short
   memory.forEach((samples, index) => {
-    const during = samples.filter((sample) => sample.at <= FLAP_DURATION)
+    const during = samples.filter((sample) => sample.at <= streamedFor)
     const warm = during.filter((sample) => sample.at >= 3_000)
     const quarter = Math.max(1, Math.floor(warm.length / 4))
     const early = median(warm.slice(0, quarter).map((sample) => sample.heapUsed))
@@ -164,7 +179,6 @@ it(`keeps every message and FIFO with a peer flapping ${FLAP_UP}/${FLAP_DOWN} ms
     const maxQueued = Math.max(...during.map((sample) => sample.queued ?? 0))
     const maxHeap = Math.max(...samples.map((sample) => sample.heapUsed))
     const maxRss = Math.max(...samples.map((sample) => sample.rss))
-    const rate = processes[index]!.group.reduce((sum, sender) => sum + sender.rate, 0)
     lines.push(
       `process ${index}: heap ${(early / MEGABYTE).toFixed(1)} -> ${(late / MEGABYTE).toFixed(1)} MB ` +
         `(max ${(maxHeap / MEGABYTE).toFixed(1)}, rss max ${(maxRss / MEGABYTE).toFixed(0)} MB), ` +
@@ -172,13 +186,10 @@ it(`keeps every message and FIFO with a peer flapping ${FLAP_UP}/${FLAP_DOWN} ms
     )
     check(late - early < 8 * MEGABYTE, `process ${index}: heap grew from ${early} to ${late} bytes`)
     check(maxHeap < 96 * MEGABYTE, `process ${index}: heap reached ${maxHeap} bytes`)
-    check(maxQueued < rate * 10, `process ${index}: ${maxQueued} queued at once`)
   })
   process.stderr.write(
     `[chaos flap] receiver cycles ${cycles} (${resets} connections reset), ${records.length} records, ${duplicates} raw duplicates\n  ${lines.join('\n  ')}\n`
   )
   expect(problems).toEqual([])
-  expect(cycles, 'the receiver flapped all along').toBeGreaterThan(
-    (FLAP_DURATION / (FLAP_UP + FLAP_DOWN)) * 0.6
-  )
+  expect(cycles, 'the receiver flapped all along').toBeGreaterThanOrEqual(FLAP_CYCLES)
 })

@@ -1,8 +1,9 @@
 /**
  * 2,000 critical messages queued with the receivers down (1,000 raw to a
  * `dnt listen`, 1,000 envelope to a receiver whose dedupe window is a file
- * store), then `dnt flush --wait` SIGKILLed at random moments at least 20
- * times and restarted each time, while both receivers are restarted too.
+ * store), then `dnt flush --wait` SIGKILLed at least 20 times and restarted each
+ * time (every third kill after a random number of further deliveries, the others a
+ * random moment after the start), while both receivers are restarted too.
  * At the end: every raw message received at least once, every envelope
  * message handled exactly once, nothing left in the store.
  */
@@ -10,9 +11,12 @@ import { writeFileSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { type Child, killAll, runDnt, startActor, startDnt } from '../src/child.js'
 import {
-  KILL_AFTER,
+  KILL_AFTER_DELIVERIES,
   KILL_COUNT,
+  KILL_DRAIN_EVERY,
+  KILL_EARLY_WITHIN,
   KILL_MESSAGES,
+  KILL_POLL,
   PROTOCOL,
   RECEIVER_DELAY,
   RECEIVER_RESTARTS
@@ -183,11 +187,23 @@ describe.each(['file', 'level'] as const)('SIGKILLed dnt flush, %s store', (kind
     }
     const rhythms = Promise.all([rhythm(rawReceiver), rhythm(envelopeReceiver)])
 
-    // 3. flush --wait, SIGKILLed at random moments, restarted each time
+    // 3. flush --wait, SIGKILLed at random points, restarted each time. Every
+    // KILL_DRAIN_EVERY-th run is killed after a random number of further deliveries (counted
+    // at the receivers, never timed), so those kills hit a drain in progress however fast the
+    // machine is; the other runs are killed a random moment after their start (while they
+    // open the store, recover it, dial, deliver), a kill point, not a check. The runs go on until there were
+    // KILL_COUNT kills and both receivers restarted RECEIVER_RESTARTS times; once the kills
+    // are done, the flushes run to their end.
     let kills = 0
     let killsMidDrain = 0
     let runs = 0
-    while (kills < KILL_COUNT) {
+    const loopStarted = Date.now()
+    let drainWaits = 0
+    const goOn = (): boolean =>
+      kills < KILL_COUNT ||
+      rawReceiver.restarts < RECEIVER_RESTARTS ||
+      envelopeReceiver.restarts < RECEIVER_RESTARTS
+    while (goOn()) {
       runs++
       const flush = startDnt([
         'flush',
@@ -200,20 +216,39 @@ describe.each(['file', 'level'] as const)('SIGKILLed dnt flush, %s store', (kind
         '--policy',
         policy
       ])
-      const lifetime = KILL_AFTER.min + random() * (KILL_AFTER.max - KILL_AFTER.min)
-      const outcome = await Promise.race([flush.exited, sleep(lifetime).then(() => undefined)])
-      if (outcome === undefined) {
+      let ended: Awaited<typeof flush.exited> | undefined
+      void flush.exited.then((outcome) => {
+        ended = outcome
+      })
+      const done = received()
+      const left = KILL_MESSAGES - done
+      const further =
+        KILL_AFTER_DELIVERIES.min +
+        Math.floor(random() * (KILL_AFTER_DELIVERIES.max - KILL_AFTER_DELIVERIES.min + 1))
+      if (kills < KILL_COUNT && runs % KILL_DRAIN_EVERY === 0 && left > further) {
+        const target = done + further
+        const waitStarted = Date.now()
+        while (ended === undefined && received() < target) await sleep(KILL_POLL)
+        drainWaits += Date.now() - waitStarted
+      } else if (kills < KILL_COUNT) {
+        await Promise.race([flush.exited, sleep(random() * KILL_EARLY_WITHIN)])
+      }
+      if (ended === undefined && kills < KILL_COUNT) {
         const before = received()
         await flush.kill('SIGKILL')
         kills++
-        if (before < KILL_MESSAGES) killsMidDrain++
-      } else {
-        // it ended by itself: everything delivered (0); anything else is a failure
-        expect(outcome.code, flush.stderr()).toBe(0)
+        if (runs % KILL_DRAIN_EVERY === 0 && before < KILL_MESSAGES) killsMidDrain++
+        continue
       }
+      // it ended by itself: everything delivered (0); anything else is a failure
+      const outcome = ended ?? (await flush.exited)
+      expect(outcome.code, flush.stderr()).toBe(0)
+      if (kills < KILL_COUNT && received() >= KILL_MESSAGES) break // the checks below fail
     }
+    const killLoop = Date.now() - loopStarted
     killing = false
     await rhythms
+    const finalStarted = Date.now()
 
     // 4. a last flush with both receivers up must deliver what is left and exit 0
     const last = await runDnt(
@@ -239,7 +274,8 @@ describe.each(['file', 'level'] as const)('SIGKILLed dnt flush, %s store', (kind
     process.stderr.write(
       `[chaos kill ${kind}] seed ${seed}: ${runs} flush runs, ${kills} SIGKILLs (${killsMidDrain} mid-drain), ` +
         `receiver restarts raw ${rawReceiver.restarts} / envelope ${envelopeReceiver.restarts}, ` +
-        `raw duplicates ${raw.duplicated.length}, envelope duplicates ${envelope.duplicated.length}\n`
+        `raw duplicates ${raw.duplicated.length}, envelope duplicates ${envelope.duplicated.length}; ` +
+        `kill runs ${killLoop} ms (${drainWaits} ms waiting for deliveries), the rest ${Date.now() - finalStarted} ms\n`
     )
     expect(raw.missing, 'raw: received at least once').toEqual([])
     expect(
@@ -251,7 +287,7 @@ describe.each(['file', 'level'] as const)('SIGKILLed dnt flush, %s store', (kind
     expect(envelope.unexpected, 'envelope: records of messages never sent').toEqual([])
     expect(kills).toBeGreaterThanOrEqual(KILL_COUNT)
     expect(killsMidDrain, 'SIGKILLs that hit a drain in progress').toBeGreaterThanOrEqual(
-      KILL_COUNT
+      Math.floor(KILL_COUNT / KILL_DRAIN_EVERY)
     )
     expect(rawReceiver.restarts).toBeGreaterThanOrEqual(RECEIVER_RESTARTS)
     expect(envelopeReceiver.restarts).toBeGreaterThanOrEqual(RECEIVER_RESTARTS)

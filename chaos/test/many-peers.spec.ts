@@ -2,10 +2,13 @@
  * 50 receivers (one process), 10 of them down at any moment (5 refusing
  * connections, 5 accepting and never answering, like a frozen process), and
  * one sender process with 1,000 queued messages per peer (50,000, envelope
- * mode, file store). The time to drain the 40 up peers is measured with the
- * 10 down peers' backlog present and without it (a sender that only has the
- * up peers' 40,000): the down peers must not slow the up ones. Then down and
- * up peers swap until everything is delivered, each message once.
+ * mode, file store). With the 10 down peers' backlog queued too, the 40 up
+ * peers get every message while the 10 are still down (checked by counting at
+ * the farm, before any peer comes back): down peers do not hold up the others.
+ * The time that takes, with and without the down peers' backlog (a sender that
+ * only has the up peers' 40,000), is printed, not judged (a speed ratio is no
+ * test on a shared machine; the bench measures such figures). Then down and up
+ * peers swap until everything is delivered, each message once.
  */
 import { afterAll, afterEach, expect, it } from 'vitest'
 import { type Child, killAll, startActor } from '../src/child.js'
@@ -87,7 +90,7 @@ async function drainUpPeers(child: Child, upPeers: number[]): Promise<number> {
   return finished
 }
 
-it(`delivers ${FARM_PEERS * FARM_MESSAGES_PER_PEER} messages to ${FARM_PEERS} peers, ${FARM_DOWN} down at any moment, without slowing the up ones`, async () => {
+it(`delivers ${FARM_PEERS * FARM_MESSAGES_PER_PEER} messages to ${FARM_PEERS} peers, ${FARM_DOWN} down at any moment, without holding up the up ones`, async () => {
   const seed = runSeed()
   const random = seededRandom(seed)
   const space = workspace('farm')
@@ -124,8 +127,10 @@ it(`delivers ${FARM_PEERS * FARM_MESSAGES_PER_PEER} messages to ${FARM_PEERS} pe
   expect((await first.child.exited).code).toBe(0)
   await delivered(up)
 
-  // the same, with the down peers' backlog in the queue too
+  // the same, with the down peers' backlog in the queue too: the up peers get all of theirs
+  // while the down ones are still down
   const mixed = await run('mixed', all, up)
+  await delivered(up)
 
   // then down and up peers swap until everything is delivered
   const isDown = new Set(down)
@@ -170,5 +175,4 @@ it(`delivers ${FARM_PEERS * FARM_MESSAGES_PER_PEER} messages to ${FARM_PEERS} pe
       `backlog queued too (ratio ${ratio.toFixed(2)}); all ${FARM_PEERS * FARM_MESSAGES_PER_PEER} ` +
       `delivered after ${drained} ms and ${swaps} swaps\n`
   )
-  expect(ratio, 'down peers do not slow the up ones').toBeLessThan(1.5)
 })

@@ -1,5 +1,3 @@
-import '../polyfill.js'
-
 /** The JSON options an actor was started with (its one argument). */
 export function actorOptions<T>(): T {
   const text = process.argv[2]

@@ -4,7 +4,8 @@
  * `{"mode", "id"?, "from", "data"}`. Envelope dedupe can live in a file
  * store, so it survives restarts. With `flap`, the node listens behind a
  * proxy on `port` that cuts the network (listener closed, every connection
- * reset) for `down` ms after each `up` ms, until told `{"steady": true}`.
+ * reset) for `down` ms after each `up` ms, until told `{"steady": true}`;
+ * `{"cycles": n}` is answered `{"cycled": n}` once that happened n times.
  * Prints `{"ready": multiaddr}` once listening; SIGTERM stops it cleanly.
  */
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs'
@@ -142,6 +143,14 @@ if (options.flap === undefined) {
   report({ ready: addressOf(options.port, identity.peerId) })
   let cycles = 1
   let steady = false
+  const cycleWaiters: Array<{ count: number; answer: () => void }> = []
+  const answerCycles = (): void => {
+    for (const waiter of [...cycleWaiters]) {
+      if (cycles < waiter.count) continue
+      cycleWaiters.splice(cycleWaiters.indexOf(waiter), 1)
+      waiter.answer()
+    }
+  }
   const flapping = (async () => {
     while (!steady && !stopping) {
       await sleep(upTime)
@@ -150,9 +159,16 @@ if (options.flap === undefined) {
       await sleep(downTime)
       await proxy.up()
       cycles++
+      answerCycles()
     }
   })()
   onCommand((command) => {
+    // {"cycles": n}: answer {"cycled": n} once the network to it was cut and back n times
+    if (typeof command.cycles === 'number') {
+      const count = command.cycles
+      cycleWaiters.push({ count, answer: () => report({ cycled: cycles }) })
+      answerCycles()
+    }
     // {"steady": true}: stop flapping and stay up
     if (command.steady !== true) return
     steady = true

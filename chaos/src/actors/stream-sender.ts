@@ -1,8 +1,9 @@
 /**
  * Senders with a steady stream, several in one process: each has its own
  * identity, libp2p node, file store and Outbox, and sends `<name>/<sequence>`
- * to one peer at its `rate` (messages a second) for `duration` ms. Reports
- * `{"sent": [...]}` with what each send resolved to, then waits for
+ * to one peer at its `rate` (messages a second) until told `{"stop": true}`
+ * (the test decides by counting, never by time). Reports `{"sent": [...]}`
+ * with what each send resolved to and `streamedFor` (ms), then waits for
  * `{"drain": true}` and reports `{"drained": [...]}` (with the process's
  * memory samples) once nothing is queued, or after `drainTimeout`.
  */
@@ -19,7 +20,6 @@ export interface StreamSenderOptions {
   peer: string
   addrs: string[]
   protocol: string
-  duration: number
   /** ms between two retries of a peer that failed. */
   retryInterval: number
   drainTimeout: number
@@ -58,7 +58,9 @@ async function startSender(init: StreamSenderOptions['senders'][number]) {
   }
 }
 
-/** Sends at `rate` for `duration`; resolves with what each send resolved to. */
+let stopRequested = false
+
+/** Sends at `rate` until `{"stop": true}`; resolves with what each send resolved to. */
 async function stream(init: StreamSenderOptions['senders'][number], outbox: Outbox) {
   const outcomes: Record<string, number> = {}
   const errors: string[] = []
@@ -66,7 +68,7 @@ async function stream(init: StreamSenderOptions['senders'][number], outbox: Outb
   const pending: Array<Promise<void>> = []
   const started = Date.now()
   let sequence = 0
-  while (Date.now() - started < options.duration) {
+  while (!stopRequested) {
     const due = Math.floor(((Date.now() - started) / 1000) * init.rate)
     while (sequence < due) {
       const current = sequence++
@@ -97,13 +99,8 @@ const senders = await Promise.all(options.senders.map(startSender))
 const memory = memorySampler(1_000, () =>
   senders.reduce((sum, sender) => sum + sender.outbox.size, 0)
 )
-report({ ready: true })
-const sent = await Promise.all(
-  options.senders.map((init, index) => stream(init, senders[index]!.outbox))
-)
-report({ sent })
-
 onCommand((command) => {
+  if (command.stop === true) stopRequested = true
   if (command.drain !== true) return
   void (async () => {
     const drained = await Promise.all(
@@ -121,3 +118,10 @@ onCommand((command) => {
     process.exit(0)
   })()
 })
+
+report({ ready: true })
+const streaming = Date.now()
+const sent = await Promise.all(
+  options.senders.map((init, index) => stream(init, senders[index]!.outbox))
+)
+report({ sent, streamedFor: Date.now() - streaming })

@@ -128,7 +128,7 @@ export async function runBasicExample(options: BasicExampleOptions): Promise<Bas
     const started = Date.now()
     // the connection fires the transport's onReachable: no need to wait for the backoff
     await receiver.dial(sender.node.getMultiaddrs()[0]!)
-    await sender.outbox.whenDrained({ signal: AbortSignal.timeout(options.timeout ?? 10_000) })
+    await sender.outbox.whenDrained({ signal: AbortSignal.timeout(options.timeout ?? 30_000) })
     say(`   ${received.length} delivered ${Date.now() - started} ms after the receiver connected`)
 
     await sender.outbox.stop()

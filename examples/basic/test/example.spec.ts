@@ -35,7 +35,7 @@ describe('basic example', () => {
   it('runs as `pnpm start` does, narrates the story and exits 0', async () => {
     const { stdout } = await run(join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], {
       cwd: root,
-      timeout: 30_000
+      timeout: 60_000
     })
     expect(stdout).toMatch(/send "hello 1" -> queued/)
     expect(stdout).toMatch(/3 entries restored/)

@@ -105,7 +105,7 @@ export async function runCustomStoreExample(
   say('4. The peer comes online; the outbox is told so and flushes:')
   transport.online = true
   outbox.peerReachable(PEER) // what a transport's onReachable() does for you
-  await outbox.whenDrained({ signal: AbortSignal.timeout(10_000) })
+  await outbox.whenDrained({ signal: AbortSignal.timeout(30_000) })
   for (const text of transport.delivered) say(`   delivered "${text}"`)
   await outbox.stop()
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCustomStoreExample } from './example.js'
 
-// never hang: the whole story takes a second
+// never hang: the whole story takes a second. The watchdog also keeps the process alive while the
+// outbox waits for a retry (its own timers are unref'd and would let it exit).
 const watchdog = setTimeout(() => {
-  console.error('the example took more than 30 s; giving up')
+  console.error('the example took more than 60 s; giving up')
   process.exit(1)
-}, 30_000)
-watchdog.unref()
+}, 60_000)
 
 const directory = await mkdtemp(join(tmpdir(), 'dntkit-custom-store-'))
 console.log('dntkit custom-store example: an Outbox on a Store of your own (SQLite via sql.js)')
@@ -25,5 +25,6 @@ try {
   )
   process.exitCode = held ? 0 : 1
 } finally {
+  clearTimeout(watchdog)
   await rm(directory, { recursive: true, force: true })
 }

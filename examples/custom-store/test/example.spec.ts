@@ -32,7 +32,7 @@ describe('custom-store example', () => {
   it('runs as `pnpm start` does, narrates the story and exits 0', async () => {
     const { stdout } = await run(join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], {
       cwd: root,
-      timeout: 30_000
+      timeout: 60_000
     })
     expect(stdout).toMatch(/restored 3 entries/)
     expect(stdout).toMatch(/Done: queued in SQLite, restored after the restart, delivered in order/)

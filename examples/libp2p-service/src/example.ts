@@ -94,7 +94,7 @@ export async function runServiceExample(
     receiver = await startReceiver(port)
     await receiver.dial(sender.getMultiaddrs()[0]!)
     await sender.services.dnt.outbox.whenDrained({
-      signal: AbortSignal.timeout(options.timeout ?? 10_000)
+      signal: AbortSignal.timeout(options.timeout ?? 30_000)
     })
 
     say('6. The sender restarts again and resends order-1001: the restarted receiver remembers it:')

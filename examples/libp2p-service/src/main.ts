@@ -1,16 +1,14 @@
-// The polyfill first: it must run before libp2p is loaded.
-import './polyfill.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runServiceExample } from './example.js'
 
-// never hang: the whole story takes a few seconds
+// never hang: the whole story takes a few seconds. The watchdog also keeps the process alive while the
+// outbox waits for a retry (its own timers are unref'd and would let it exit).
 const watchdog = setTimeout(() => {
-  console.error('the example took more than 30 s; giving up')
+  console.error('the example took more than 60 s; giving up')
   process.exit(1)
-}, 30_000)
-watchdog.unref()
+}, 60_000)
 
 const directory = await mkdtemp(join(tmpdir(), 'dntkit-service-'))
 console.log('dntkit libp2p-service example: dnt() inside your node, envelope mode, receiver dedupe')
@@ -28,5 +26,6 @@ try {
   )
   process.exitCode = held ? 0 : 1
 } finally {
+  clearTimeout(watchdog)
   await rm(directory, { recursive: true, force: true })
 }

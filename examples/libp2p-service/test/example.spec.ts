@@ -37,7 +37,7 @@ describe('libp2p-service example', () => {
   it('runs as `pnpm start` does, narrates the story and exits 0', async () => {
     const { stdout } = await run(join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], {
       cwd: root,
-      timeout: 30_000
+      timeout: 60_000
     })
     expect(stdout).toMatch(/order-1001 is a duplicate; acknowledged, handler not called/)
     expect(stdout).toMatch(/send order-1002 -> queued/)

@@ -72,7 +72,7 @@ export async function runInteropExample(
   options: InteropExampleOptions
 ): Promise<InteropExampleResult> {
   const say = options.say ?? (() => {})
-  const timeout = options.timeout ?? 10_000
+  const timeout = options.timeout ?? 30_000
   const file = join(options.directory, 'dnt_cache.bin')
   // one node identity for both implementations: the file key is derived from it
   const nodeKey = await generateKeyPair('Ed25519')

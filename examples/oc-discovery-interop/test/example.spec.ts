@@ -64,7 +64,7 @@ describe('oc-discovery-interop example', () => {
   it('runs as `pnpm start` does, narrates the story and exits 0', async () => {
     const { stdout } = await run(join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], {
       cwd: root,
-      timeout: 30_000
+      timeout: 60_000
     })
     expect(stdout).toMatch(/delivered "create res-1"/)
     expect(stdout).toMatch(/new critical message -> queued/)

@@ -3,8 +3,19 @@ import type { CommandSpec, ParsedFlags } from './arguments.js'
 
 /** Where a command writes, what it reads from the environment, and when it must stop. */
 export interface CliIo {
-  stdout: { write(text: string): unknown; isTTY?: boolean }
-  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number }
+  /** Where results go (`--json` output included). */
+  stdout: {
+    /** Writes `text` as is (lines end with `\n`). */
+    write(text: string): unknown
+    isTTY?: boolean
+  }
+  /** Where status lines, warnings and errors go; progress is shown when it is a TTY. */
+  stderr: {
+    /** Writes `text` as is (lines end with `\n`). */
+    write(text: string): unknown
+    isTTY?: boolean
+    columns?: number
+  }
   env: Record<string, string | undefined>
   /** What `--jsonl -` reads. */
   stdin?: AsyncIterable<Uint8Array>

@@ -30,6 +30,7 @@ export interface ExponentialBackoff {
  */
 export type BackoffFunction = (failures: number, random: () => number) => number
 
+/** How long a peer waits after a failed attempt: fixed, exponential, or a function of your own. */
 export type Backoff = FixedBackoff | ExponentialBackoff | BackoffFunction
 
 /** What a broken `BackoffFunction` is replaced with: 1 s doubling to 5 min, full jitter. */

@@ -7,6 +7,7 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true })
 export class ByteWriter {
   private buffer: Uint8Array
   private view: DataView
+  /** Bytes written so far. */
   length = 0
 
   constructor(initialSize = 256) {
@@ -24,6 +25,7 @@ export class ByteWriter {
     this.view = new DataView(next.buffer)
   }
 
+  /** Appends one byte. */
   uint8(value: number): this {
     this.reserve(1)
     this.buffer[this.length++] = value
@@ -41,6 +43,7 @@ export class ByteWriter {
     return this
   }
 
+  /** Appends a big-endian IEEE 754 double. */
   float64(value: number): this {
     this.reserve(8)
     this.view.setFloat64(this.length, value)
@@ -48,6 +51,7 @@ export class ByteWriter {
     return this
   }
 
+  /** Appends `value` prefixed with its length as a varint. */
   bytes(value: Uint8Array): this {
     this.varint(value.byteLength)
     this.reserve(value.byteLength)
@@ -56,6 +60,7 @@ export class ByteWriter {
     return this
   }
 
+  /** Appends `value` as UTF-8, prefixed with its byte length as a varint. */
   string(value: string): this {
     if (value.length > 5_000) return this.bytes(textEncoder.encode(value))
     // at most 3 bytes per UTF-16 unit, so the length fits a 2-byte varint:
@@ -79,12 +84,14 @@ export class ByteWriter {
 /** Reads what `ByteWriter` wrote; throws `RangeError` on truncated or malformed input. */
 export class ByteReader {
   private readonly view: DataView
+  /** Position of the next byte to read. */
   offset = 0
 
   constructor(private readonly input: Uint8Array) {
     this.view = new DataView(input.buffer, input.byteOffset, input.byteLength)
   }
 
+  /** Bytes left after `offset`. */
   get remaining(): number {
     return this.input.byteLength - this.offset
   }
@@ -95,6 +102,7 @@ export class ByteReader {
     }
   }
 
+  /** Reads one byte. */
   uint8(): number {
     this.need(1)
     return this.input[this.offset++] as number
@@ -118,6 +126,7 @@ export class ByteReader {
     return value
   }
 
+  /** Reads a big-endian IEEE 754 double. */
   float64(): number {
     this.need(8)
     const value = this.view.getFloat64(this.offset)
@@ -134,6 +143,7 @@ export class ByteReader {
     return value
   }
 
+  /** Reads a length-prefixed UTF-8 string; `RangeError` on invalid UTF-8. */
   string(): string {
     try {
       return textDecoder.decode(this.bytes())
@@ -144,10 +154,12 @@ export class ByteReader {
   }
 }
 
+/** The UTF-8 bytes of `value`. */
 export function utf8(value: string): Uint8Array {
   return textEncoder.encode(value)
 }
 
+/** One new array holding `parts` one after the other. */
 export function concatBytes(parts: Uint8Array[]): Uint8Array {
   let length = 0
   for (const part of parts) length += part.byteLength

@@ -20,9 +20,13 @@ export interface TimerOptions {
  * them. A clock without `monotonic` is scheduled on `now()`.
  */
 export interface Clock {
+  /** Milliseconds since the epoch (or the start of a manual clock). */
   now(): number
+  /** Monotonic ms (any origin; never goes back): retries and timeouts are scheduled on it. */
   monotonic?(): number
+  /** Calls `callback` once, after `delay` ms; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, delay: number, options?: TimerOptions): TimerHandle
+  /** Cancels a timer set with `setTimeout` (a settled or unknown handle is ignored). */
   clearTimeout(handle: TimerHandle): void
 }
 

@@ -48,6 +48,7 @@ export interface OutboxEvents {
   'store-error': { error: unknown; recovered: boolean }
 }
 
+/** The name of an event the `Outbox` emits. */
 export type OutboxEventName = keyof OutboxEvents
 
 /** `OutboxEvents` as the `CustomEvent`s an `Outbox` dispatches. */

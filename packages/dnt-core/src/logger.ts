@@ -3,8 +3,11 @@ import debug from 'weald'
 /** A namespaced debug logger in the libp2p convention; enable with `DEBUG=dntkit:*`. */
 export interface Logger {
   (formatter: string, ...args: unknown[]): void
+  /** Logs a failure (printf-style `formatter`, as the debug module). */
   error(formatter: string, ...args: unknown[]): void
+  /** Logs detail that is only of interest while debugging. */
   trace(formatter: string, ...args: unknown[]): void
+  /** Whether the logger prints anything (skip building costly arguments when not). */
   enabled: boolean
 }
 

@@ -25,6 +25,7 @@ export interface OutboxLimits {
   rememberDelivered?: number
 }
 
+/** Options of `new Outbox(init)`; only `transport` is required. */
 export interface OutboxInit {
   transport: Transport
   /** Where persisted levels are kept (default: `memoryStore()`, which survives nothing). */

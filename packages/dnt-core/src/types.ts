@@ -100,8 +100,11 @@ export interface StoreBatch {
  * a store built on it implements a few primitives.
  */
 export interface Store {
+  /** Everything that survived, in first-put order; called once per start. */
   open(): Promise<Entry[] | AsyncIterable<Entry>>
+  /** Puts and deletes as one atomic batch, durable once it resolves. */
   apply(batch: StoreBatch): Promise<void>
+  /** Releases files and locks; pending `apply` calls settle first. */
   close(): Promise<void>
   /**
    * True for a store made read-only (`readOnly: true` in the stores of
@@ -112,6 +115,7 @@ export interface Store {
   readonly readOnly?: boolean
 }
 
+/** What the outbox hands `Transport.deliver` with each attempt. */
 export interface DeliverOptions {
   /** Aborted when the attempt times out or the outbox stops. */
   signal: AbortSignal
@@ -138,6 +142,10 @@ export interface DeliveryReceipt {
  * - anything else: treated as `PeerUnreachableError`.
  */
 export interface Transport {
+  /**
+   * Delivers `entry`; resolves once the peer has it (with the receiver's
+   * reply, when its protocol has one), throws one of the errors above otherwise.
+   */
   // biome-ignore lint/suspicious/noConfusingVoidType: a transport that has no replies returns Promise<void>
   deliver(entry: Entry, options: DeliverOptions): Promise<void | DeliveryReceipt>
   /** Calls `listener` when a peer becomes reachable; returns an unsubscribe function. */

@@ -40,6 +40,7 @@ export interface OcDiscoveryFileStoreInit {
    * decode, with a `quarantined` warning (read-only: opens with them).
    */
   onCorrupt?: 'throw' | 'quarantine'
+  /** Called with each warning the store raises (e.g. a damaged file kept aside), besides the `warning` event. */
   onWarning?: (warning: StoreWarning) => void
   logger?: LoggerFactory
 }

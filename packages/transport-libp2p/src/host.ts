@@ -27,7 +27,9 @@ export interface DntComponents {
   peerStore: PeerStore
   events: TypedEventTarget<Libp2pEvents>
   connectionManager: {
+    /** Opens a stream of `protocol` to `peer`, dialing it if needed. */
     openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
+    /** Dials `peer` (or returns an open connection to it). */
     openConnection(peer: PeerId, options?: AbortOptions): Promise<Connection>
   }
   logger?: ComponentLogger
@@ -37,7 +39,9 @@ export interface DntComponents {
 /** The libp2p components the `dntReceiver()` service needs. */
 export interface DntReceiverComponents {
   registrar: {
+    /** Registers `handler` for inbound streams of `protocol`. */
     handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    /** Removes the handler of `protocol`. */
     unhandle(protocol: string, options?: AbortOptions): Promise<void>
   }
 }

@@ -11,6 +11,7 @@ import { readOnlyTests } from './store-suite-read-only.js'
  */
 export type StoreFactory = (options?: { readOnly?: boolean }) => Store | Promise<Store>
 
+/** How `storeSuite()` makes and removes the stores it tests. */
 export interface StoreSuiteOptions {
   /** Prepares an empty location (a fresh directory, database, ...) and returns a factory of stores on it. */
   setup(): StoreFactory | Promise<StoreFactory>

@@ -16,6 +16,7 @@ export interface ReceivedMessage {
   payload: Uint8Array
 }
 
+/** What `setup()` of a transport suite run gives the tests: a transport and peers in each state. */
 export interface TransportFixture {
   transport: Transport
   /** A running receiver that accepts everything. */
@@ -30,8 +31,11 @@ export interface TransportFixture {
   bringUp?(): Promise<void>
 }
 
+/** How `transportSuite()` makes and removes its fixture. */
 export interface TransportSuiteOptions {
+  /** Starts the peers and makes the transport under test. */
   setup(): TransportFixture | Promise<TransportFixture>
+  /** Stops what `setup` started. */
   teardown?(fixture: TransportFixture): void | Promise<void>
   /** Per-test timeout in ms (default 20,000). */
   timeout?: number
