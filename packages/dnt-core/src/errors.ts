@@ -7,6 +7,10 @@
 /** Where an error keeps the codes of its class and of every class it extends. */
 const CODES = Symbol.for('@dntkit/core/error-codes')
 
+/**
+ * The base of every dntkit error: a fixed `name` per class and a stable
+ * `code` that never changes between versions (messages may).
+ */
 export class DntError extends Error {
   static readonly code: string = 'DNT_ERROR'
   readonly code: string

@@ -69,6 +69,7 @@ export type { OutboxEventMap, OutboxEventName, OutboxEvents } from './events.js'
 export { createId, idTime } from './id.js'
 export { ed25519FromSeed, encodePrivateKey, parsePrivateKey } from './keys.js'
 export type { LatencySummary } from './latency.js'
+export type { SendStatus } from './pending-entry.js'
 export { defaultLogger, type Logger, type LoggerFactory } from './logger.js'
 export { type MemoryStoreInit, memoryStore } from './memory-store.js'
 export {

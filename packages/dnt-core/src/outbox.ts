@@ -48,7 +48,9 @@ export interface SendOptions {
 
 const SEND_FIELDS = new Set(['level', 'signal'])
 
+/** What `Outbox.send()` resolves with. */
 export interface SendResult {
+  /** The message's id: the caller's, or the one the outbox made. */
   id: string
   /**
    * `delivered`: the peer has it. `queued`: it waits for a later attempt (in
@@ -388,6 +390,7 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
     return removed
   }
 
+  /** Counts, bytes, health, pending writes, replies and latency percentiles; see `OutboxStats`. */
   stats(): OutboxStats {
     return snapshotStats(this.context, {
       inFlight: this.deliveries.inFlight,

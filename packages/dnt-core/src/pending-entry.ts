@@ -1,6 +1,6 @@
 import type { DeadLetter, Delivered, Entry, Message, Meta } from './types.js'
 
-/** What a `send()` call hears about its entry. */
+/** What a `send()` call hears about its entry: `delivered`, `queued` or `abandoned`. */
 export type SendStatus = 'delivered' | 'queued' | 'abandoned'
 
 /** How a `send()` call learns what became of its entry (and the receiver's reply, if any). */

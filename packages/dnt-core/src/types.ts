@@ -20,11 +20,13 @@ export interface Message {
 
 /** A libp2p `PeerId`, or anything whose `toString()` gives a peer id. */
 export interface PeerIdLike {
+  /** The peer id as a string (base58btc or CID form). */
   toString(): string
 }
 
 /** A libp2p `Multiaddr`, or anything whose `toString()` gives a multiaddr. */
 export interface MultiaddrLike {
+  /** The multiaddr as a string, e.g. `/ip4/127.0.0.1/tcp/4001`. */
   toString(): string
 }
 

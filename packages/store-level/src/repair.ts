@@ -27,9 +27,14 @@ function levelCorruption(error: unknown): boolean {
  * false`). The store must not be open elsewhere (`StoreLockedError`); a
  * wrong key is `StoreKeyMismatchError` with nothing changed.
  */
-export async function repairLevelStore(
+export function repairLevelStore(init: RepairLevelStoreInit): Promise<StoreRepairReport> {
+  return repairOnPlatform(init, nodePlatform)
+}
+
+/** `repairLevelStore()` on a given platform (its own database's engine decides what repair can do). */
+export async function repairOnPlatform(
   init: RepairLevelStoreInit,
-  platform: Platform = nodePlatform
+  platform: Platform
 ): Promise<StoreRepairReport> {
   const options = { ...init, onCorrupt: 'quarantine' as const }
   // wrong options fail here, before anything is opened
