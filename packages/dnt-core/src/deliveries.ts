@@ -5,6 +5,7 @@ import type { OutboxContext } from './outbox-context.js'
 import type { PeerQueue } from './peer-queue.js'
 import type { PendingEntry } from './pending-entry.js'
 import { messageFingerprint } from './recent-deliveries.js'
+import { MIN_RETRY_DELAY } from './retry-rules.js'
 
 /**
  * Starting attempts and acting on their outcomes:
@@ -134,6 +135,7 @@ export class Deliveries {
     queue.failures = 0
     queue.retryAt = 0
     queue.earlyUsed = false
+    queue.reachableDuringAttempt = false
     entry.attempts++
     index.untrack(queue, entry)
     totals.delivered++
@@ -196,7 +198,14 @@ export class Deliveries {
     queue.earlyUsed = attempt.early
     totals.failedAttempts++
     const head = queue.first() ?? failed
-    const delay = rules.delay(head.level, queue.failures)
+    let delay = rules.delay(head.level, queue.failures)
+    if (queue.reachableDuringAttempt && !attempt.early) {
+      // the peer said it was reachable while this attempt ran: the window's one early attempt, now
+      delay = MIN_RETRY_DELAY
+      queue.earlyUsed = true
+      queue.earlyPending = true
+    }
+    queue.reachableDuringAttempt = false
     queue.retryAt = scheduler.now() + delay
     return options.clock.now() + delay
   }

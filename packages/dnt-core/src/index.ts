@@ -69,7 +69,6 @@ export type { OutboxEventMap, OutboxEventName, OutboxEvents } from './events.js'
 export { createId, idTime } from './id.js'
 export { ed25519FromSeed, encodePrivateKey, parsePrivateKey } from './keys.js'
 export type { LatencySummary } from './latency.js'
-export type { SendStatus } from './pending-entry.js'
 export { defaultLogger, type Logger, type LoggerFactory } from './logger.js'
 export { type MemoryStoreInit, memoryStore } from './memory-store.js'
 export {
@@ -80,6 +79,7 @@ export {
   type SendResult
 } from './outbox.js'
 export type { OutboxInit, OutboxLimits } from './outbox-options.js'
+export type { SendStatus } from './pending-entry.js'
 export {
   defaultPreset,
   definePolicy,

@@ -78,6 +78,19 @@ export interface PendingReply {
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 /**
+ * Keeps the process alive while `promise` is pending: the outbox's own timers
+ * do not (a queued retry must not hold a process open), but a script awaiting
+ * `whenDrained()` or `flush()` must not exit before they settle. A plain
+ * platform timer, not the injected clock: it only keeps the event loop busy.
+ */
+function keepAlive<T>(promise: Promise<T>): Promise<T> {
+  const timer = globalThis.setInterval(() => {}, 2 ** 30)
+  const release = (): void => globalThis.clearInterval(timer)
+  promise.then(release, release)
+  return promise
+}
+
+/**
  * The retry scheduler: one FIFO queue per peer, one attempt per peer at a
  * time after a failure, backoff per peer on monotonic time, an early attempt
  * when the transport says a peer is reachable (at most one per backoff
@@ -306,7 +319,7 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
       queue.retryAt = 0
       this.reschedule(queue)
     }
-    await Promise.all(rounds)
+    await keepAlive(Promise.all(rounds))
   }
 
   /**
@@ -319,7 +332,11 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
     if (!this.options.policy.flushOnReachable || this.state !== 'running') return
     const queue = this.index.peers.get(peer)
     if (queue === undefined || queue.size === 0) return
-    if (queue.retryAt <= this.scheduler.now()) return
+    if (queue.retryAt <= this.scheduler.now()) {
+      // not backing off: if an attempt is running and fails, the peer is tried again at once
+      if (queue.inFlight > 0 && !queue.earlyUsed) queue.reachableDuringAttempt = true
+      return
+    }
     if (queue.earlyUsed) {
       this.context.log.trace(
         'peer %s reachable again: its early attempt of this window was made',
@@ -342,7 +359,7 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
     const drained = new Promise<void>((resolve, reject) =>
       this.drainWaiters.push({ resolve, reject })
     )
-    return this.waitFor(drained, options.signal)
+    return keepAlive(this.waitFor(drained, options.signal))
   }
 
   /** Copies of the queued entries, FIFO per peer. */

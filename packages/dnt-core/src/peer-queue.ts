@@ -20,6 +20,8 @@ export class PeerQueue implements HeapItem {
   earlyUsed = false
   /** The next attempt is an early one (the peer became reachable during its backoff). */
   earlyPending = false
+  /** The peer was reported reachable while an attempt was in flight. */
+  reachableDuringAttempt = false
   /** A delivery succeeded since the last failure, so pipelining is allowed. */
   proven = false
   /** Incremented when an attempt round fails; attempts of older rounds are not counted twice. */

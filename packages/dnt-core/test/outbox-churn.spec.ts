@@ -98,3 +98,33 @@ describe('connection churn does not defeat backoff (#19 item 11)', () => {
     await outbox.stop()
   })
 })
+
+describe('a reconnect while an attempt runs', () => {
+  it('is remembered: when that attempt fails, the next is early (once per window)', async () => {
+    const { ControlledTransport } = await import('./controlled.js')
+    const { manualClock } = await import('../src/testing/index.js')
+    const clock = manualClock()
+    const transport = new ControlledTransport()
+    const policy = definePolicy({
+      levels: { critical: { backoff: { type: 'fixed', interval: MINUTE } } }
+    })
+    const outbox = new Outbox({ transport, clock, policy })
+    await outbox.start()
+    const sent = outbox.send({ id: 'x', peer: PEER_A, protocol: '/p', payload: bytes('x') })
+    await clock.advance(0)
+    transport.reachable(PEER_A) // the connection came up while the first attempt ran
+    transport.of('x').fail(new DeliveryFailedError('the handler was not registered yet'))
+    expect((await sent).status).toBe('queued')
+    await clock.advance(1)
+    expect(transport.calls).toEqual(['x', 'x'])
+    // the early attempt of this window is spent: another reconnect during it changes nothing
+    transport.reachable(PEER_A)
+    transport.of('x').fail(new DeliveryFailedError('still not registered'))
+    await clock.advance(30_000)
+    expect(transport.calls).toEqual(['x', 'x'])
+    await clock.advance(30_000)
+    expect(transport.calls).toEqual(['x', 'x', 'x'])
+    transport.of('x').succeed()
+    await outbox.stop()
+  })
+})
