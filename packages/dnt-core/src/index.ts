@@ -92,6 +92,7 @@ export {
   type StoreStatus,
   type ValidBatch
 } from './store-base.js'
+export { StoreKey, type StoreKeyInit, type StoreKeyOrigin } from './store-key.js'
 export type {
   DeadLetter,
   DeliverOptions,
@@ -104,6 +105,7 @@ export type {
   PeerIdLike,
   Store,
   StoreBatch,
+  StoreNode,
   Transport
 } from './types.js'
 export { cloneEntry, validateBatch, validateEntry, validateMessage } from './validate.js'
