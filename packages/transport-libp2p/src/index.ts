@@ -48,9 +48,16 @@ export {
 } from './authorization.js'
 export { ENVELOPE_PROTOCOL } from './constants.js'
 export type { DedupeInit } from './dedupe-window.js'
+export type { DntMessage, DntSendOptions } from './dnt-message.js'
 export { type Dnt, type DntInit, dnt } from './dnt-service.js'
 export type { AckStatus } from './envelope-codec.js'
-export type { DntComponents, DntReceiverComponents, ReceiverNode, TransportNode } from './host.js'
+export type {
+  DntComponents,
+  DntReceiverComponents,
+  NodeComponents,
+  ReceiverNode,
+  TransportNode
+} from './host.js'
 export {
   type DeliveryMode,
   type Libp2pTransport,
