@@ -27,7 +27,7 @@
  * const node = await createLibp2p({
  *   transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()],
  *   services: {
- *     dnt: dnt({ mode: 'envelope' }),
+ *     dnt: dnt(), // envelope mode: acked and deduplicated by the peer's dntReceiver
  *     dntReceiver: dntReceiver({
  *       handlers: { '/app/create/1.0.0': async (message, from) => {} },
  *       allow: ['12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK']
