@@ -1,7 +1,7 @@
 import type { EnvelopeMessage } from '@dntkit/transport-libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createReceiverNode, createSenderNode, ORDERS } from './nodes.js'
 
 export interface ServiceExampleOptions {
