@@ -60,7 +60,15 @@ export class Reservations {
     })
     const planned: Array<{ sequence: number; entry: Entry }> = []
     for (const entry of entries.map(cloneEntry)) {
-      await this.settle(state, [entry.id])
+      const reserved = this.reserved.get(entry.id)
+      if (reserved !== undefined && !state.index.has(entry.id)) {
+        // an earlier batch of this id landed: the store holds it now
+        const landed = await state.database.namespace.get(entryKey(reserved))
+        if (landed !== undefined) {
+          state.index.set(entry.id, reserved)
+          this.reserved.delete(entry.id)
+        }
+      }
       const held = state.index.get(entry.id)
       if (held !== undefined) {
         const stored = await state.database.namespace.get(entryKey(held))
@@ -74,6 +82,7 @@ export class Reservations {
           )
         }
       }
+      // an id reserved before and not written (yet) keeps its key: one key per id, whatever lands
       let sequence = this.reserved.get(entry.id)
       if (sequence === undefined) {
         sequence = Math.max(state.nextSequence, this.next)

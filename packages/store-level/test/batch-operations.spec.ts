@@ -159,6 +159,25 @@ describe('batchOperations(): the outbox in the application database batch', () =
     await expect(store.batchOperations([entry, entry])).rejects.toThrow(/appears twice/)
   })
 
+  it('the same id prepared twice before either batch ran keeps one key: both batches land, one entry', async () => {
+    const store = levelStore({ db, prefix: 'outbox', privateKey })
+    const { outbox, clock } = await startOutbox(store, switchableTransport())
+    const entry = order('order-4', clock)
+    const first = await store.batchOperations([entry])
+    const second = await store.batchOperations([entry])
+    expect(second.map((operation) => operation.key)).toEqual(
+      first.map((operation) => operation.key)
+    )
+    await db.batch(first)
+    await db.batch(second)
+    outbox.adopt([entry])
+    await outbox.stop()
+    running.length = 0
+    const reopened = levelStore({ db, prefix: 'outbox', privateKey })
+    expect((await reopened.open()).map((item) => item.id)).toEqual(['order-4'])
+    await reopened.close()
+  })
+
   it('needs an open store in the application database', async () => {
     const store = levelStore({ db, prefix: 'outbox', privateKey })
     const entry = createEntry({ peer: PEER, protocol: '/p', payload: bytes('x') }, 'critical')
