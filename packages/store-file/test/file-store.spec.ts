@@ -125,25 +125,6 @@ describe('files and lifecycle', () => {
     )
   })
 
-  it('without a key: open() is a TypeError, unless the node lends its key (useNode)', async () => {
-    await expect(fileStore({ directory: location }).open()).rejects.toThrow(
-      /has no key: pass `privateKey`.*dnt\(\) service/
-    )
-    const byNode = fileStore({ directory: location })
-    byNode.useNode({ privateKey: testPrivateKey() })
-    await byNode.open()
-    await byNode.apply({ put: [entry('a')] })
-    await byNode.close()
-    const given = fileStore({ directory: location, privateKey: testPrivateKey() })
-    expect(await given.open()).toEqual([entry('a')])
-    await given.close()
-    const otherNode = fileStore({ directory: location })
-    otherNode.useNode({ privateKey: testPrivateKey(2) })
-    await expect(otherNode.open()).rejects.toThrow(
-      "the node's key differs from the one this store was written with"
-    )
-  })
-
   it('accepts the store key itself: the same bytes as HKDF of the private key', async () => {
     const { store } = make()
     await store.open()
