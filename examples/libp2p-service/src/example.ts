@@ -1,6 +1,7 @@
 import type { EnvelopeMessage } from '@dntkit/transport-libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Libp2p } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createReceiverNode, createSenderNode, ORDERS } from './nodes.js'
 
 export interface ServiceExampleOptions {
@@ -63,7 +64,8 @@ export async function runServiceExample(
     let receiver = await startReceiver(0)
     const address = receiver.getMultiaddrs()[0]!
     const port = Number(address.getComponents().find((part) => part.name === 'tcp')?.value)
-    const to = { peer: receiver.peerId.toString(), addrs: [`/ip4/127.0.0.1/tcp/${port}`] }
+    // a PeerId and a Multiaddr, as libp2p hands them out (strings work too)
+    const to = { peer: receiver.peerId, addrs: [multiaddr(`/ip4/127.0.0.1/tcp/${port}`)] }
     const send = async (message: ReturnType<typeof order>) => {
       const result = await sender.services.dnt.send({ ...to, ...message })
       results.push(result)

@@ -34,10 +34,11 @@ export async function createSenderNode(privateKey: PrivateKey, directory: string
     services: {
       identify: identify(),
       dnt: dnt({
-        // framed, acknowledged after the receiver's handler resolved, deduplicated by id
-        mode: 'envelope',
-        // orders are critical: encrypted on disk, retried until delivered
-        store: fileStore({ directory: join(directory, 'outbox'), privateKey }),
+        // envelope mode (the default): framed, acknowledged after the receiver's handler
+        // resolved, deduplicated by id there
+        // orders are critical: encrypted on disk with a key derived from the node's
+        // private key (the service gives it to the store), retried until delivered
+        store: fileStore({ directory: join(directory, 'outbox') }),
         policy: defaultPreset({ protocols: { [ORDERS]: 'critical' } })
       })
     }
@@ -64,7 +65,8 @@ export async function createReceiverNode(
         dedupe: {
           maxEntries: 100_000,
           maxAge: 24 * 60 * 60 * 1000,
-          store: fileStore({ directory: join(directory, 'dedupe'), privateKey })
+          // encrypted with the node's key, like the sender's outbox
+          store: fileStore({ directory: join(directory, 'dedupe') })
         }
       })
     }

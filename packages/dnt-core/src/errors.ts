@@ -163,7 +163,13 @@ const DAMAGE_FIELDS = [
   'readableAfter'
 ] as const satisfies ReadonlyArray<keyof StoreDamage>
 
-/** A store was opened with a key other than the one that wrote it. */
+/**
+ * A store was opened with a key other than the one that wrote it: the
+ * node's key differs from the one this store was written with. A store
+ * whose key follows the libp2p node (made without a key, run by the `dnt()`
+ * service) meets it when the node's identity changed, e.g. a node created
+ * without a fixed `privateKey`, which gets a new identity at every start.
+ */
 export class StoreKeyMismatchError extends DntError {
   static override readonly code: string = 'DNT_STORE_KEY_MISMATCH'
   override readonly name: string = 'StoreKeyMismatchError'

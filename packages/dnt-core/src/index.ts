@@ -100,6 +100,7 @@ export {
   type StoreStatus,
   type ValidBatch
 } from './store-base.js'
+export { StoreKey, type StoreKeyInit, type StoreKeyOrigin } from './store-key.js'
 export type {
   DeadLetter,
   Delivered,
@@ -114,6 +115,7 @@ export type {
   PeerIdLike,
   Store,
   StoreBatch,
+  StoreNode,
   Transport
 } from './types.js'
 export { cloneEntry, validateBatch, validateEntry, validateMessage } from './validate.js'

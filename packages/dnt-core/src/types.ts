@@ -1,3 +1,5 @@
+import type { PrivateKeyInput } from './crypto.js'
+
 /** A value of `Message.meta`: JSON scalars only, so every store can keep it. */
 export type MetaValue = string | number | boolean | null
 
@@ -109,12 +111,32 @@ export interface Store {
   /** Releases files and locks; pending `apply` calls settle first. */
   close(): Promise<void>
   /**
+   * Optional. Called by whoever runs the store inside a libp2p node (the
+   * `dnt()` service, a `dntReceiver()` dedupe window) before `open()`, with
+   * what the node lends it. A store takes from it only what it was not given
+   * itself: its key when it was made without `privateKey`, `key` or
+   * `encryption: false` (its key then follows the node's identity), the
+   * node's datastore when it keeps its entries there.
+   */
+  useNode?(node: StoreNode): void
+  /**
    * True for a store made read-only (`readOnly: true` in the stores of
    * dntkit): `open()` writes, truncates, renames and locks nothing that
    * would stop a writer, and `apply()` rejects with `StoreReadOnlyError`.
    * Absent or false: a store that writes.
    */
   readonly readOnly?: boolean
+}
+
+/** What a libp2p node lends the stores of its services (see `Store.useNode`). */
+export interface StoreNode {
+  /**
+   * The node's private key (libp2p's `components.privateKey`, a libp2p
+   * `PrivateKey`): the default source of a store's key.
+   */
+  privateKey?: PrivateKeyInput
+  /** The node's datastore (libp2p's `components.datastore`, an `interface-datastore` `Datastore`). */
+  datastore?: unknown
 }
 
 /** What the outbox hands `Transport.deliver` with each attempt. */

@@ -1,4 +1,4 @@
-import type { Entry, LoggerFactory, PrivateKeyInput, Store } from '@dntkit/core'
+import type { Entry, LoggerFactory, PrivateKeyInput, Store, StoreNode } from '@dntkit/core'
 import type { StoreEventTarget, StoreWarning } from './warnings.js'
 
 /** When the journal is compacted into a new snapshot. */
@@ -15,7 +15,12 @@ export interface CompactionInit {
 export interface FileStoreInit {
   /** The store's directory; created (0700) if missing. */
   directory: string
-  /** The node's Ed25519 private key (64 raw bytes or a libp2p `PrivateKey`); the store key is derived from it. */
+  /**
+   * The node's Ed25519 private key (64 raw bytes or a libp2p `PrivateKey`);
+   * the store key is derived from it. Default: the private key of the libp2p
+   * node whose `dnt()` service runs the store, so the store follows the
+   * node's identity.
+   */
   privateKey?: PrivateKeyInput
   /** The store key itself (AES-256, 32 bytes or a `CryptoKey`), instead of `privateKey`. */
   key?: CryptoKey | Uint8Array
@@ -47,6 +52,8 @@ export interface FileStore extends Store, StoreEventTarget {
   open(): Promise<Entry[]>
   /** Writes a snapshot of the current entries now and drops the journals it replaces. */
   compact(): Promise<void>
+  /** The node's private key, used when the store was made without `privateKey` or `key` (the `dnt()` service calls it). */
+  useNode(node: StoreNode): void
 }
 
 const OPTIONS = new Set([
@@ -71,9 +78,6 @@ export function resolveFileStoreInit(
   if (unknown !== undefined) throw new TypeError(`fileStore: unknown option "${unknown}"`)
   if (typeof init.directory !== 'string' || init.directory.length === 0) {
     throw new TypeError('fileStore: directory must be a non-empty string')
-  }
-  if (init.privateKey == null && init.key == null) {
-    throw new TypeError('fileStore: privateKey or key is required to encrypt the store')
   }
   return { ...init, onCorrupt: resolveOnCorrupt('fileStore', init) }
 }

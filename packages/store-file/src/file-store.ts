@@ -8,6 +8,8 @@ import {
   type Entry,
   encodeEntry,
   StoreClosedError,
+  StoreKey,
+  type StoreNode,
   StoreReadOnlyError,
   type ValidBatch
 } from '@dntkit/core'
@@ -34,6 +36,7 @@ class DirectoryStore extends WarningStore implements FileStore {
   private readonly ledger: JournalLedger
   private snapshotting?: Promise<void>
   private compactionQueued = false
+  private readonly storeKey: StoreKey
 
   constructor(private readonly init: FileStoreInit & { onCorrupt: 'throw' | 'quarantine' }) {
     super({
@@ -43,9 +46,15 @@ class DirectoryStore extends WarningStore implements FileStore {
       onWarning: init.onWarning
     })
     this.directory = init.directory
+    this.storeKey = new StoreKey(init, 'fileStore()')
     this.ledger = new JournalLedger(
       init.compaction === false ? undefined : { ...DEFAULT_COMPACTION, ...init.compaction }
     )
+  }
+
+  /** The node's private key, used when the store was made without `privateKey` or `key`. */
+  useNode(node: StoreNode): void {
+    this.storeKey.useNode(node)
   }
 
   private context(key: Aead): OpenContext {
@@ -60,7 +69,8 @@ class DirectoryStore extends WarningStore implements FileStore {
 
   protected async _open(): Promise<Entry[]> {
     // a bad key fails before anything is read or created
-    this.key ??= await createAead(this.init, FILE_STORE_LABEL)
+    // fileStore() has no `encryption: false`: there is always a source, or source() throws
+    this.key ??= await createAead(this.storeKey.source(this.storeName)!, FILE_STORE_LABEL)
     if (this.readOnly) {
       const entries = await openForReading(this.context(this.key))
       this.log('opened %s read-only: %d entries', this.init.directory, entries.length)

@@ -135,7 +135,7 @@ export async function recover(
   const closed = files.filter((file) => !file.markerOpened)
   if (closed.length === files.length) {
     throw new StoreKeyMismatchError(
-      `${(files[0] as LoadedFile).path}: the store key does not open this store (it was written with another key, or its marker record is damaged)`
+      `${(files[0] as LoadedFile).path}: the node's key differs from the one this store was written with, or its marker record is damaged (a store made without a key takes the libp2p node's: a node created without a fixed privateKey gets a new identity at every start)`
     )
   }
   if (closed.length > 0) {

@@ -71,7 +71,7 @@ export async function repairFileStore(init: RepairFileStoreInit): Promise<StoreR
     const salvage = await salvageStore(directory, listing, key)
     if (!salvage.verified) {
       throw new StoreKeyMismatchError(
-        `${directory}: no marker record of the store opens with this key (it was written with another key, or every marker is damaged); nothing was changed`
+        `${directory}: the node's key differs from the one this store was written with, or every marker record is damaged (no marker opens with this key); nothing was changed`
       )
     }
     const moved = await rebuildStore(directory, salvage, key)

@@ -120,7 +120,9 @@ describe('files and lifecycle', () => {
 
   it('validates the init', () => {
     expect(() => fileStore({ directory: '', privateKey: testPrivateKey() })).toThrow(TypeError)
-    expect(() => fileStore({ directory: location })).toThrow(/privateKey or key/)
+    expect(() => fileStore({ directory: location, dir: 'x' } as never)).toThrow(
+      'fileStore: unknown option "dir"'
+    )
   })
 
   it('accepts the store key itself: the same bytes as HKDF of the private key', async () => {

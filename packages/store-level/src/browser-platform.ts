@@ -1,6 +1,7 @@
 import { binary } from './database.js'
 import type { LevelStoreInit } from './init.js'
-import { createLevelStore, type LevelStore } from './level-store.js'
+import { createLevelStore } from './level-store.js'
+import type { LevelStore } from './level-store-api.js'
 import type { LockMode, Platform, RootDatabase } from './platform.js'
 import { acquireWebLock, webLocks } from './web-lock.js'
 

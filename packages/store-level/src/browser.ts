@@ -28,7 +28,8 @@
  * ```
  */
 
+export type { OutboxOperation } from './batch-operations.js'
 export { levelStore } from './browser-platform.js'
 export type { ApplicationDatabase, LevelStoreInit } from './init.js'
-export type { LevelStore, QuarantinedValue } from './level-store.js'
+export type { LevelStore, QuarantinedValue } from './level-store-api.js'
 export type { LockMode } from './platform.js'

@@ -1,6 +1,6 @@
 import { StoreCorruptError, StoreLockedError } from '@dntkit/core'
 import type { AbstractBatchOptions, AbstractLevel } from 'abstract-level'
-import type { ApplicationDatabase } from './init.js'
+import type { LevelDatabase } from './init.js'
 import type { RootDatabase } from './platform.js'
 
 /** The store's sublevel: binary keys (without the sublevel prefix) and values. */
@@ -106,7 +106,7 @@ export async function openOwnDatabase(
  * database without a location (memory-level) lives in one context only: no
  * name, no lock.
  */
-export function lockName(db: ApplicationDatabase, prefix: string): string | undefined {
+export function lockName(db: LevelDatabase, prefix: string): string | undefined {
   const sublevel = db.sublevel(prefix, binary)
   const root = sublevel.db as { location?: unknown; namePrefix?: unknown }
   if (typeof root.location !== 'string') return undefined
@@ -120,7 +120,7 @@ export function lockName(db: ApplicationDatabase, prefix: string): string | unde
  * this process gets `StoreLockedError`.
  */
 export async function openInApplicationDatabase(
-  db: ApplicationDatabase,
+  db: LevelDatabase,
   prefix: string,
   where: string
 ): Promise<StoreDatabase> {

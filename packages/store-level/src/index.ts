@@ -24,8 +24,10 @@
  * await outbox.stop()
  * ```
  */
+
+export type { OutboxOperation } from './batch-operations.js'
 export type { ApplicationDatabase, LevelStoreInit } from './init.js'
-export type { LevelStore, QuarantinedValue } from './level-store.js'
+export type { LevelStore, QuarantinedValue } from './level-store-api.js'
 export { levelStore } from './node-platform.js'
 export type { LockMode } from './platform.js'
 export { type RepairLevelStoreInit, repairLevelStore } from './repair.js'

@@ -1,4 +1,4 @@
-import type { LoggerFactory, PrivateKeyInput } from '@dntkit/core'
+import { type LoggerFactory, type PrivateKeyInput, StoreKey } from '@dntkit/core'
 import type { AbstractLevel } from 'abstract-level'
 import { DEFAULT_PREFIX } from './constants.js'
 import type { LockMode, Platform } from './platform.js'
@@ -7,17 +7,34 @@ import type { LockMode, Platform } from './platform.js'
  * An application's own database or sublevel: any `abstract-level` database
  * (`Level`, `ClassicLevel`, `BrowserLevel`, `MemoryLevel`, a sublevel of one).
  * Its encodings do not matter: the store opens a binary sublevel inside it.
+ * Typed by the two members every such database has, so that a database of
+ * any encodings fits without a cast.
  */
-// biome-ignore lint/suspicious/noExplicitAny: an application's database may use any encodings
-export type ApplicationDatabase = AbstractLevel<any, any, any>
+export interface ApplicationDatabase {
+  readonly status: string
+  sublevel(name: string, options: { keyEncoding: 'view'; valueEncoding: 'view' }): object
+}
 
-/** Options of `levelStore()`. Give `location` or `db`, and a key or `encryption: false`. */
+/** An application's database as the store uses it inside. */
+// biome-ignore lint/suspicious/noExplicitAny: an application's database may use any encodings
+export type LevelDatabase = AbstractLevel<any, any, any>
+
+/**
+ * Options of `levelStore()`. Give `location` or `db`. The key: `privateKey`
+ * or `key`, or none when the `dnt()` service runs the store (it gives the
+ * libp2p node's own private key), or `encryption: false`.
+ */
 export interface LevelStoreInit {
   /** Directory (Node) or IndexedDB name (browser) of a database the store opens and owns. */
   location?: string
   /** An application's open database or sublevel; the store keeps to its `prefix` inside it and never closes it. */
   db?: ApplicationDatabase
-  /** The node's Ed25519 private key (64 raw bytes or a libp2p `PrivateKey`); the store key is derived from it. */
+  /**
+   * The node's Ed25519 private key (64 raw bytes or a libp2p `PrivateKey`);
+   * the store key is derived from it. Default: the private key of the libp2p
+   * node whose `dnt()` service runs the store, so the store follows the
+   * node's identity.
+   */
   privateKey?: PrivateKeyInput
   /** The AES-256-GCM store key itself (32 bytes or a `CryptoKey`), instead of `privateKey`. */
   key?: CryptoKey | Uint8Array
@@ -58,8 +75,9 @@ export interface LevelStoreInit {
 /** The options after checking, with defaults applied. */
 export interface ResolvedInit {
   location?: string
-  db?: ApplicationDatabase
-  keySource?: { privateKey?: PrivateKeyInput; key?: CryptoKey | Uint8Array }
+  db?: LevelDatabase
+  /** Where the key comes from (given, the node's, or none). */
+  key: StoreKey
   prefix: string
   quarantine: boolean
   readOnly: boolean
@@ -69,11 +87,25 @@ export interface ResolvedInit {
   where: string
 }
 
+const OPTIONS = new Set([
+  'location',
+  'db',
+  'privateKey',
+  'key',
+  'encryption',
+  'prefix',
+  'readOnly',
+  'onCorrupt',
+  'quarantine',
+  'lock',
+  'logger'
+])
+
 const PREFIX_PATTERN = /^[\x23-\x7e]+$/
 const LOCK_MODES: readonly unknown[] = ['fail', 'wait', 'none']
 
 /** Whether `db` (a database or a sublevel) lives at a location another context can open too. */
-function hasOwnLocation(db: ApplicationDatabase): boolean {
+function hasOwnLocation(db: LevelDatabase): boolean {
   const root = (db as { parent?: unknown }).parent != null ? (db as { db?: unknown }).db : db
   return typeof (root as { location?: unknown } | undefined)?.location === 'string'
 }
@@ -82,6 +114,9 @@ function hasOwnLocation(db: ApplicationDatabase): boolean {
 export function resolveInit(init: LevelStoreInit, platform: Platform): ResolvedInit {
   if (init == null || typeof init !== 'object')
     throw new TypeError('levelStore() needs an options object')
+  for (const name of Object.keys(init)) {
+    if (!OPTIONS.has(name)) throw new TypeError(`levelStore(): unknown option "${name}"`)
+  }
   const hasLocation = init.location !== undefined
   const hasDb = init.db !== undefined
   if (hasLocation === hasDb) {
@@ -122,18 +157,9 @@ export function resolveInit(init: LevelStoreInit, platform: Platform): ResolvedI
       `levelStore() option \`lock\` must be "fail", "wait" or "none" (got ${JSON.stringify(init.lock)})`
     )
   }
-  const lock = platform.resolveLock(init.lock, hasLocation || hasOwnLocation(init.db!))
-  const hasKey = init.privateKey != null || init.key != null
-  if (init.encryption === false && hasKey) {
-    throw new TypeError(
-      'levelStore() got `encryption: false` together with a key: pass one or the other'
-    )
-  }
-  if (init.encryption !== false && !hasKey) {
-    throw new TypeError(
-      'levelStore() needs `privateKey` or `key` to encrypt the store (or `encryption: false`, explicitly)'
-    )
-  }
+  const db = init.db as unknown as LevelDatabase | undefined
+  const lock = platform.resolveLock(init.lock, hasLocation || hasOwnLocation(db!))
+  const key = new StoreKey(init, 'levelStore()')
   const where = hasLocation
     ? `level store at "${init.location}" (sublevel "${prefix}")`
     : `level store in sublevel "${prefix}" of the given database`
@@ -144,15 +170,11 @@ export function resolveInit(init: LevelStoreInit, platform: Platform): ResolvedI
     quarantine,
     readOnly: init.readOnly ?? false,
     lock,
-    where
+    where,
+    key
   }
   if (hasLocation) resolved.location = init.location as string
-  if (hasDb) resolved.db = init.db as ApplicationDatabase
-  if (hasKey) {
-    resolved.keySource = {}
-    if (init.privateKey != null) resolved.keySource.privateKey = init.privateKey
-    if (init.key != null) resolved.keySource.key = init.key
-  }
+  if (db !== undefined) resolved.db = db
   if (init.logger !== undefined) resolved.logger = init.logger
   return resolved
 }

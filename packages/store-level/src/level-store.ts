@@ -6,44 +6,25 @@ import {
   type Entry,
   encodeEntry,
   type Logger,
-  type Store,
   StoreClosedError,
-  StoreCorruptError,
+  type StoreNode,
+  StoreReadOnlyError,
   type ValidBatch
 } from '@dntkit/core'
+import { type OutboxOperation, Reservations } from './batch-operations.js'
 import { KEY_LABEL, LOGGER_NAME } from './constants.js'
-import type { Namespace, StoreDatabase } from './database.js'
+import type { StoreDatabase } from './database.js'
 import { type LevelStoreInit, type ResolvedInit, resolveInit } from './init.js'
-import {
-  describeKey,
-  entryRange,
-  markerKey,
-  quarantinedKey,
-  quarantineRange
-} from './key-layout.js'
+import { describeKey, markerKey, quarantinedKey, quarantineRange } from './key-layout.js'
+import type { LevelStore, QuarantinedValue } from './level-store-api.js'
 import { type LoadedEntries, loadEntries } from './load-entries.js'
-import { createMarker, readMarker } from './marker.js'
+import { createMarker, expectEmpty, readMarker } from './marker.js'
 import { openDatabase } from './open-database.js'
 import type { Platform } from './platform.js'
 import type { DatabaseCopy } from './read-only-copy.js'
 import { StoreLock } from './store-lock.js'
 import { plaintextValues, sealedValues, type ValueCodec } from './value-codec.js'
 import { planWrite } from './write-plan.js'
-
-/** A value `quarantine: true` moved aside. */
-export interface QuarantinedValue {
-  /** The key it was found under, e.g. `e:42`. */
-  key: string
-  /** The stored bytes, unchanged. */
-  value: Uint8Array
-}
-
-/** A `Store` on LevelDB (or any abstract-level database). */
-export interface LevelStore extends Store {
-  open(): Promise<Entry[]>
-  /** Values set aside by `quarantine: true`, oldest key first; the store must be open. */
-  quarantined(): Promise<QuarantinedValue[]>
-}
 
 interface OpenState {
   database: StoreDatabase
@@ -75,6 +56,7 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
   private state: OpenState | undefined
   private aead: Promise<Aead> | undefined
   private readonly lock: StoreLock
+  private readonly reservations = new Reservations()
 
   constructor(
     init: ResolvedInit,
@@ -115,7 +97,8 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
     const loaded = await this.loadEntries(state)
     setAside.set(this, loaded.quarantined)
     state.index = loaded.index
-    state.nextSequence = loaded.nextSequence
+    state.nextSequence = Math.max(loaded.nextSequence, this.reservations.next)
+    this.reservations.loaded(loaded.index)
     this.state = state
     this.log(
       '%s: opened with %d entries (%d values set aside now)',
@@ -148,7 +131,8 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
    * `close()` was called meanwhile, so stop waiting for the lock.
    */
   private async openNamespace(signal: AbortSignal): Promise<OpenState | undefined> {
-    const { keySource, where } = this.init
+    const { where } = this.init
+    const keySource = this.init.key.source(where)
     if (keySource !== undefined && this.aead === undefined) {
       this.aead = createAead(keySource, KEY_LABEL)
       this.aead.catch(() => {
@@ -170,12 +154,12 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
       const marker = await namespace.get(markerKey())
       let codec: ValueCodec
       if (marker === undefined) {
-        await this.expectEmpty(namespace)
+        await expectEmpty(namespace, where)
         // read-only: an empty store without a marker stays without one
         const storeId = this.readOnly ? new Uint8Array(0) : await this.writeMarker(database, aead)
         codec = aead === undefined ? plaintextValues() : sealedValues(aead, storeId)
       } else {
-        const storeId = await readMarker(marker, aead, where)
+        const storeId = await readMarker(marker, aead, where, this.init.key.mismatch(where))
         codec = aead === undefined ? plaintextValues() : sealedValues(aead, storeId)
       }
       return { database, codec, index: new Map(), nextSequence: 0, ...(copy ? { copy } : {}) }
@@ -193,18 +177,6 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
     return created.storeId
   }
 
-  /** A store without a marker must hold nothing: otherwise the marker was lost and no key can be checked. */
-  private async expectEmpty(namespace: Namespace): Promise<void> {
-    for (const range of [entryRange(), quarantineRange()]) {
-      const keys = await namespace.keys({ ...range, limit: 1 }).all()
-      if (keys[0] !== undefined) {
-        throw new StoreCorruptError(
-          `${this.init.where}: holds key ${describeKey(keys[0])} but no marker record "meta"; refusing to guess its key`
-        )
-      }
-    }
-  }
-
   protected async _apply({ put, delete: remove }: ValidBatch): Promise<void> {
     const encoded = put.map((entry) => ({ id: entry.id, bytes: encodeEntry(entry) }))
     await this.write(encoded, remove)
@@ -217,6 +189,7 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
     if (this.state?.damaged === true) await this.reopen()
     const state = this.state
     if (state === undefined) throw new StoreClosedError(`${this.init.where} is not open`)
+    await this.reservations.settle(state, [...encoded.map((item) => item.id), ...ids])
     const { operations, planned, removed, next } = await planWrite(state, encoded, ids)
     // sequences are never handed out twice, even when the write fails
     state.nextSequence = next
@@ -260,6 +233,26 @@ class DefaultLevelStore extends AbstractStore implements LevelStore {
     }
     this.state = state
     this.log('%s: reopened after a failed write', this.init.where)
+  }
+
+  useNode(node: StoreNode): void {
+    this.init.key.useNode(node)
+  }
+
+  batchOperations(entries: Entry[]): Promise<OutboxOperation[]> {
+    return this.serialize(async () => {
+      const state = this.state
+      if (this.status !== 'open' || state === undefined) {
+        throw new StoreClosedError(`${this.init.where} is not open`)
+      }
+      if (this.readOnly) throw new StoreReadOnlyError(`${this.init.where} was opened read-only`)
+      if (this.init.db === undefined) {
+        throw new TypeError(
+          `${this.init.where}: batchOperations() is for a store in the application's own database (\`db\`), whose batch() it joins`
+        )
+      }
+      return this.reservations.operations(state, entries)
+    })
   }
 
   quarantined(): Promise<QuarantinedValue[]> {

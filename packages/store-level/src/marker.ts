@@ -15,6 +15,8 @@ import {
   MODE_PLAINTEXT,
   STORE_ID_BYTES
 } from './constants.js'
+import type { Namespace } from './database.js'
+import { describeKey, entryRange, quarantineRange } from './key-layout.js'
 
 /**
  * The marker record (key `meta`), written on first open:
@@ -46,11 +48,15 @@ export async function createMarker(
   return { value: concatBytes([Uint8Array.of(FORMAT_VERSION, mode), body]), storeId }
 }
 
-/** Checks a marker against the key the store was opened with; returns the store id. */
+/**
+ * Checks a marker against the key the store was opened with; returns the
+ * store id. `mismatch`: the message for a marker that does not authenticate.
+ */
 export async function readMarker(
   value: Uint8Array,
   aead: Aead | undefined,
-  where: string
+  where: string,
+  mismatch: string
 ): Promise<Uint8Array> {
   const version = value[0]
   const mode = value[1]
@@ -88,11 +94,21 @@ export async function readMarker(
       return (await aead.open(value.subarray(2), associatedData(mode))).slice()
     } catch (error) {
       if (!DecryptionError.isInstance(error)) throw error
-      throw new StoreKeyMismatchError(
-        `${where} was written with another key (the marker record "meta" does not authenticate); nothing was read or changed`,
-        { cause: error }
-      )
+      // mismatch: "the node's key differs from the one this store was written with ..."
+      throw new StoreKeyMismatchError(mismatch, { cause: error })
     }
   }
   throw new StoreCorruptError(`${where}: marker record "meta" has unknown mode ${mode ?? 'none'}`)
+}
+
+/** A store without a marker must hold nothing: otherwise the marker was lost and no key can be checked. */
+export async function expectEmpty(namespace: Namespace, where: string): Promise<void> {
+  for (const range of [entryRange(), quarantineRange()]) {
+    const keys = await namespace.keys({ ...range, limit: 1 }).all()
+    if (keys[0] !== undefined) {
+      throw new StoreCorruptError(
+        `${where}: holds key ${describeKey(keys[0])} but no marker record "meta"; refusing to guess its key`
+      )
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { StoreReadOnlyError } from '@dntkit/core'
 import type { Namespace, StoreDatabase } from './database.js'
-import type { ApplicationDatabase } from './init.js'
+import type { LevelDatabase } from './init.js'
 
 const binary = { keyEncoding: 'view', valueEncoding: 'view' } as const
 
@@ -11,7 +11,7 @@ const binary = { keyEncoding: 'view', valueEncoding: 'view' } as const
  * this sublevel instance, never the application's database.
  */
 export async function openSublevelForReading(
-  db: ApplicationDatabase,
+  db: LevelDatabase,
   prefix: string,
   where: string
 ): Promise<StoreDatabase> {

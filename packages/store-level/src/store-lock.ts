@@ -1,6 +1,6 @@
 import { type Logger, StoreClosedError } from '@dntkit/core'
 import { lockName } from './database.js'
-import type { ApplicationDatabase, ResolvedInit } from './init.js'
+import type { LevelDatabase, ResolvedInit } from './init.js'
 import type { HeldLock, Platform } from './platform.js'
 
 /**
@@ -30,7 +30,7 @@ export class StoreLock {
    * `signal` (from `this.signal` when the `open()` was called) aborting
    * while it waits rejects with `StoreClosedError`.
    */
-  async take(db: ApplicationDatabase, signal: AbortSignal): Promise<void> {
+  async take(db: LevelDatabase, signal: AbortSignal): Promise<void> {
     const { lock, prefix, where } = this.init
     const acquire = this.platform.acquireLock
     if (this.held !== undefined || lock === 'none' || acquire === undefined) return

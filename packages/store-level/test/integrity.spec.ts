@@ -49,7 +49,9 @@ describe('wrong key', () => {
     const store = levelStore({ location, privateKey: otherPrivateKey })
     const opening = store.open()
     await expect(opening).rejects.toSatisfy((error) => StoreKeyMismatchError.isInstance(error))
-    await expect(opening).rejects.toThrow(/another key/)
+    await expect(opening).rejects.toThrow(
+      "the node's key differs from the one this store was written with"
+    )
     await expect(opening).rejects.toThrow(location)
     expect(await rawContents(location)).toEqual(before)
     expect(await reopen()).toEqual(entries)

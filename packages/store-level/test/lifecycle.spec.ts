@@ -30,8 +30,9 @@ describe('options', () => {
     expect(() => levelStore({ db: {} as never, privateKey })).toThrow(
       /`db` must be an abstract-level/
     )
-    expect(() => levelStore({ location })).toThrow(/needs `privateKey` or `key`/)
-    expect(() => levelStore({ location, encryption: true })).toThrow(/needs `privateKey` or `key`/)
+    expect(() => levelStore({ location, privateKey, dir: 'x' } as never)).toThrow(
+      'levelStore(): unknown option "dir"'
+    )
     expect(() => levelStore({ location, privateKey, encryption: false })).toThrow(
       /together with a key/
     )
@@ -46,6 +47,13 @@ describe('options', () => {
     expect(() => levelStore({ location, privateKey, onCorrupt: 'ignore' as never })).toThrow(
       /`onCorrupt` must be "throw" or "quarantine"/
     )
+  })
+
+  it('without a key, open() rejects with a TypeError saying where the key comes from', async () => {
+    for (const store of [levelStore({ location }), levelStore({ location, encryption: true })]) {
+      await expect(store.open()).rejects.toThrow(TypeError)
+      await expect(store.open()).rejects.toThrow(/has no key: pass `privateKey`.*dnt\(\) service/)
+    }
   })
 
   it('rejects a private key that is not 64 bytes when opening', async () => {

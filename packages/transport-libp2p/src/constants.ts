@@ -3,8 +3,15 @@
 /** The protocol id of envelope mode. */
 export const ENVELOPE_PROTOCOL = '/dntkit/envelope/1.0.0'
 
-/** Delivery mode when none is given: `raw` works with any existing protocol handler. */
+/** Delivery mode of `libp2pTransport()` when none is given: `raw` works with any existing protocol handler. */
 export const DEFAULT_MODE = 'raw'
+
+/**
+ * Delivery mode of the `dnt()` service when none is given: `envelope`, whose
+ * acks and receiver-side dedupe (`dntReceiver()`) give exactly-once
+ * processing. `raw` (the Go-compatible wire) is one option away.
+ */
+export const SERVICE_DEFAULT_MODE = 'envelope'
 
 /** Point of success of a raw delivery when none is given. */
 export const DEFAULT_RAW_SUCCESS = 'remote-closed'

@@ -2,14 +2,18 @@ import {
   defaultLogger,
   defaultPreset,
   describeError,
+  type Entry,
   type Logger,
-  type Message,
   Outbox,
-  type OutboxInit,
-  type SendOptions,
+  type Policy,
   type SendResult
 } from '@dntkit/core'
-import { type PeerId, type Startable, serviceCapabilities } from '@libp2p/interface'
+import {
+  type PeerId,
+  type Startable,
+  serviceCapabilities,
+  serviceDependencies
+} from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
   ENVELOPE_PER_PEER_CONCURRENCY,
@@ -17,31 +21,36 @@ import {
   QUEUED_PEER_TAG_VALUE,
   SERVICE_LOG
 } from './constants.js'
+import { type DntMessage, type DntSendOptions, entryFor } from './dnt-message.js'
 import { DntMetrics } from './dnt-metrics.js'
+import { checkDntInit, type DntInit, outboxInit, transportInit } from './dnt-options.js'
 import { type DntComponents, hostFromComponents } from './host.js'
 import {
   createTransport,
   type Libp2pTransport,
-  type Libp2pTransportInit,
   type ReopenableTransport
 } from './libp2p-transport.js'
+import { lendNode } from './node-lending.js'
 import { QueuedEntries } from './queued-entries.js'
-
-/** Options of the `dnt()` service: the outbox's (minus `transport`), the transport's, and peer tagging. */
-export interface DntInit extends Omit<OutboxInit, 'transport'>, Libp2pTransportInit {
-  /**
-   * Tag peers that have entries waiting, so libp2p keeps re-dialing them and
-   * does not prune their connections (default `true`: tag `keep-alive-dntkit`,
-   * value 50). The tag is removed when their queue empties.
-   */
-  tagQueuedPeers?: boolean | { name?: string; value?: number }
-}
 
 /** The service as `node.services.dnt` shows it. */
 export interface Dnt extends Startable {
-  /** Delivers now or queues (see `Outbox.send`). */
-  send(message: Message, options?: SendOptions): Promise<SendResult>
-  /** The outbox: events, `stats()`, `flush()`, `whenDrained()`, `entries()`, dead letters. */
+  /**
+   * Delivers now or queues (see `Outbox.send`). `peer` and `addrs` may be a
+   * `PeerId` and `Multiaddr`s. `signal` (libp2p's `AbortOptions`): aborted
+   * before the message is durable, nothing of it is left and the call
+   * rejects with the signal's reason; after, the message stays queued and
+   * only the waiting stops.
+   */
+  send(message: DntMessage, options?: DntSendOptions): Promise<SendResult>
+  /**
+   * The entry the outbox would make of `message` (its level from the policy,
+   * or `options.level`, which must persist), for an application that writes it
+   * into the store in its own database batch (the transactional outbox:
+   * `levelStore().batchOperations()`), then hands it to `outbox.adopt()`.
+   */
+  createEntry(message: DntMessage, options?: { level?: string }): Entry
+  /** The outbox: events, `stats()`, `flush()`, `whenDrained()`, `entries()`, `adopt()`, `pause()` / `resume()`. */
   readonly outbox: Outbox
   /** The transport the outbox delivers with. */
   readonly transport: Libp2pTransport
@@ -50,12 +59,15 @@ export interface Dnt extends Startable {
 class DntService implements Dnt {
   readonly [Symbol.toStringTag] = '@dntkit/dnt'
   readonly [serviceCapabilities]: string[] = ['@dntkit/outbox']
+  /** It delivers over the node's connections: a node without a transport can never deliver. */
+  readonly [serviceDependencies]: string[] = ['@libp2p/transport']
   readonly outbox: Outbox
   readonly transport: ReopenableTransport
   private readonly log: Logger
   private readonly tag: { name: string; value: number } | undefined
   private readonly metrics: DntMetrics | undefined
-  private readonly levels: string[]
+  private readonly policy: Policy
+  private readonly clock: () => number
   private queued: QueuedEntries | undefined
   private detach: Array<() => void> = []
   private tagging: Promise<void> = Promise.resolve()
@@ -66,12 +78,15 @@ class DntService implements Dnt {
     init: DntInit
   ) {
     this.log = (init.logger ?? defaultLogger)(SERVICE_LOG)
-    this.transport = createTransport(hostFromComponents(components), init)
+    const transport = transportInit(init)
+    this.transport = createTransport(hostFromComponents(components), transport)
     const perPeerConcurrency =
       init.perPeerConcurrency ??
-      (init.mode === 'envelope' ? ENVELOPE_PER_PEER_CONCURRENCY : undefined)
+      (transport.mode === 'envelope' ? ENVELOPE_PER_PEER_CONCURRENCY : undefined)
+    // the store's key and datastore default to the node's own
+    lendNode(init.store, components)
     this.outbox = new Outbox({
-      ...pickOutboxInit(init),
+      ...outboxInit(init),
       ...(perPeerConcurrency == null ? {} : { perPeerConcurrency }),
       transport: this.transport
     })
@@ -83,7 +98,9 @@ class DntService implements Dnt {
         value: options.value ?? QUEUED_PEER_TAG_VALUE
       }
     }
-    this.levels = Object.keys((init.policy ?? defaultPreset()).levels)
+    this.policy = init.policy ?? defaultPreset()
+    const clock = init.clock
+    this.clock = clock === undefined ? () => Date.now() : () => clock.now()
     if (components.metrics != null) this.metrics = new DntMetrics(components.metrics)
   }
 
@@ -102,10 +119,8 @@ class DntService implements Dnt {
       level: (level, count) => this.metrics?.level(level, count)
     })
     this.queued = queued
-    for (const level of this.levels) this.metrics?.level(level, 0)
-    const onQueued = (
-      event: CustomEvent<{ entry: Message & { id: string; level: string } }>
-    ): void => {
+    for (const level of Object.keys(this.policy.levels)) this.metrics?.level(level, 0)
+    const onQueued = (event: CustomEvent<{ entry: Entry }>): void => {
       queued.add(event.detail.entry)
     }
     const onLeft = (event: CustomEvent<{ entry: { id: string } }>): void => {
@@ -146,8 +161,12 @@ class DntService implements Dnt {
 
   stop(): void {}
 
-  send(message: Message, options?: SendOptions): Promise<SendResult> {
+  send(message: DntMessage, options?: DntSendOptions): Promise<SendResult> {
     return this.outbox.send(message, options)
+  }
+
+  createEntry(message: DntMessage, options: { level?: string } = {}): Entry {
+    return entryFor(message, this.policy, options.level, this.clock())
   }
 
   private tagPeer(peer: string, waiting: boolean): void {
@@ -187,40 +206,29 @@ class DntService implements Dnt {
   }
 }
 
-function pickOutboxInit(init: DntInit): Omit<OutboxInit, 'transport'> {
-  const picked: Omit<OutboxInit, 'transport'> = {}
-  const keys = [
-    'store',
-    'policy',
-    'clock',
-    'random',
-    'logger',
-    'concurrency',
-    'perPeerConcurrency',
-    'attemptTimeout',
-    'stopTimeout',
-    'limits'
-  ] as const
-  for (const key of keys) {
-    if (init[key] !== undefined) (picked as Record<string, unknown>)[key] = init[key]
-  }
-  return picked
-}
-
 /**
  * The outbox as a libp2p service, in the js-libp2p style:
  *
  * ```ts
- * const node = await createLibp2p({ ..., services: { dnt: dnt({ policy, store, mode: 'envelope' }) } })
+ * const node = await createLibp2p({ ..., services: { dnt: dnt({ policy, store }) } })
  * await node.services.dnt.send({ peer, protocol, payload })
  * ```
  *
- * It delivers over the node's own connections, flushes a peer's queue when it
- * connects (`peer:connect`, `peer:identify`), tags peers with waiting entries
- * and registers metrics when the node has a metrics implementation. In
- * envelope mode the outbox pipelines up to 64 deliveries per peer unless
- * `perPeerConcurrency` says otherwise.
+ * It delivers over the node's own connections (envelope mode unless `mode`
+ * says `'raw'`), flushes a peer's queue when it connects (`peer:connect`,
+ * `peer:identify`), tags peers with waiting entries and registers metrics
+ * when the node has a metrics implementation. It lends its store the node's
+ * private key and datastore (`Store.useNode`): a store made without a key
+ * (`levelStore({ location })`, `datastoreStore()`) is encrypted with a key
+ * derived from the node's identity, so it reopens only under the same
+ * identity. In envelope mode the outbox pipelines up to 64 deliveries per
+ * peer unless `perPeerConcurrency` says otherwise. `paused: true` starts the
+ * outbox without delivering until `node.services.dnt.outbox.resume()`.
+ * Unknown option names are a `TypeError` naming them.
  */
 export function dnt(init: DntInit = {}): (components: DntComponents) => Dnt {
+  checkDntInit(init)
   return (components) => new DntService(components, init)
 }
+
+export type { DntInit } from './dnt-options.js'

@@ -7,6 +7,7 @@ import type {
   Metrics,
   PeerId,
   PeerStore,
+  PrivateKey,
   Stream,
   StreamHandler,
   StreamHandlerOptions,
@@ -22,8 +23,20 @@ export type TransportNode = Pick<
 /** The parts of a running libp2p node that `handleEnvelopes()` uses. */
 export type ReceiverNode = Pick<Libp2p, 'handle' | 'unhandle'>
 
+/**
+ * What a libp2p node lends the stores of its services: its identity key
+ * (the default source of a store's key) and its datastore (for a store that
+ * keeps to it, such as `datastoreStore()` of @dntkit/store-datastore).
+ */
+export interface NodeComponents {
+  /** The node's private key (libp2p's `components.privateKey`). */
+  privateKey?: PrivateKey
+  /** The node's datastore (libp2p's `components.datastore`). */
+  datastore?: unknown
+}
+
 /** The libp2p components the `dnt()` service needs (injected by `createLibp2p`). */
-export interface DntComponents {
+export interface DntComponents extends NodeComponents {
   peerStore: PeerStore
   events: TypedEventTarget<Libp2pEvents>
   connectionManager: {
@@ -37,7 +50,7 @@ export interface DntComponents {
 }
 
 /** The libp2p components the `dntReceiver()` service needs. */
-export interface DntReceiverComponents {
+export interface DntReceiverComponents extends NodeComponents {
   registrar: {
     /** Registers `handler` for inbound streams of `protocol`. */
     handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>

@@ -27,7 +27,7 @@
  * const node = await createLibp2p({
  *   transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()],
  *   services: {
- *     dnt: dnt({ mode: 'envelope' }),
+ *     dnt: dnt(), // envelope mode: acked and deduplicated by the peer's dntReceiver
  *     dntReceiver: dntReceiver({
  *       handlers: { '/app/create/1.0.0': async (message, from) => {} },
  *       allow: ['12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK']
@@ -48,9 +48,16 @@ export {
 } from './authorization.js'
 export { ENVELOPE_PROTOCOL } from './constants.js'
 export type { DedupeInit } from './dedupe-window.js'
+export type { DntMessage, DntSendOptions } from './dnt-message.js'
 export { type Dnt, type DntInit, dnt } from './dnt-service.js'
 export type { AckStatus } from './envelope-codec.js'
-export type { DntComponents, DntReceiverComponents, ReceiverNode, TransportNode } from './host.js'
+export type {
+  DntComponents,
+  DntReceiverComponents,
+  NodeComponents,
+  ReceiverNode,
+  TransportNode
+} from './host.js'
 export {
   type DeliveryMode,
   type Libp2pTransport,

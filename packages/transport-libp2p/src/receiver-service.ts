@@ -1,5 +1,11 @@
-import { type Startable, serviceCapabilities, type TypedEventTarget } from '@libp2p/interface'
+import {
+  type Startable,
+  serviceCapabilities,
+  serviceDependencies,
+  type TypedEventTarget
+} from '@libp2p/interface'
 import type { DntReceiverComponents, ReceiverNode } from './host.js'
+import { lendNode } from './node-lending.js'
 import { type DntReceiverInit, ReceiverCore } from './receiver.js'
 import { type HandlerTable, ReceiverRegistration } from './receiver-registration.js'
 import type { ReceiverStats } from './receiver-stats.js'
@@ -18,10 +24,14 @@ export interface DntReceiver extends TypedEventTarget<ReceiverEvents>, Startable
 class DntReceiverService extends ReceiverCore implements DntReceiver {
   readonly [Symbol.toStringTag] = '@dntkit/receiver'
   readonly [serviceCapabilities]: string[] = ['@dntkit/receiver']
+  /** It serves streams of the node's connections: a node without a transport receives nothing. */
+  readonly [serviceDependencies]: string[] = ['@libp2p/transport']
   private readonly registration: ReceiverRegistration
   private started = false
 
   constructor(components: DntReceiverComponents, init: DntReceiverInit) {
+    // the dedupe store's key and datastore default to the node's own
+    if (init.dedupe !== false) lendNode(init.dedupe?.store, components)
     super(init)
     this.registration = new ReceiverRegistration(this, components.registrar)
   }

@@ -23,6 +23,8 @@ export interface NodeOptions<T extends ServiceMap> {
   services?: Libp2pOptions<T>['services']
   identify?: boolean
   metrics?: Libp2pOptions<T>['metrics']
+  /** The node's datastore (libp2p's default: in memory). */
+  datastore?: Libp2pOptions<T>['datastore']
 }
 
 /** A libp2p node on 127.0.0.1: TCP + noise + yamux (+ identify unless disabled). */
@@ -40,6 +42,7 @@ export async function createNode<T extends ServiceMap = ServiceMap>(
     // every test peer dials from 127.0.0.1: libp2p's 5 inbound connections per second per host would refuse some
     connectionManager: { inboundConnectionThreshold: 1_000 },
     ...(options.metrics == null ? {} : { metrics: options.metrics }),
+    ...(options.datastore == null ? {} : { datastore: options.datastore }),
     services: services as Libp2pOptions<T>['services']
   })
   running.add(node as unknown as Libp2p)
