@@ -134,8 +134,9 @@ describe('a stop is bounded even when a handler never settles', () => {
     expect(sender.status).toBe('stopped')
     await sending.catch(() => {})
     // nothing acknowledged, nothing lost: the entry is still in the store for the next start
-    const kept = await store.open()
-    expect(kept.map((entry) => entry.id)).toEqual(['waits'])
+    const kept: string[] = []
+    for await (const entry of await store.open()) kept.push(entry.id)
+    expect(kept).toEqual(['waits'])
     await store.close()
   })
 })
