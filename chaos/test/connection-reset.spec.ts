@@ -9,7 +9,7 @@
  * payload reported as a message).
  */
 import { writeFileSync } from 'node:fs'
-import { PeerUnreachableError } from '@dntkit/core'
+import { DeliveryFailedError } from '@dntkit/core'
 import { libp2pTransport } from '@dntkit/transport-libp2p'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -64,10 +64,12 @@ it('a raw delivery cut by a connection reset is not reported delivered', async (
     (error: unknown) => error
   )
   await transport.close()
+  // the peer was reached and this message broke on the way: it is retried, charged to it alone
   expect(
-    PeerUnreachableError.isInstance(outcome),
+    DeliveryFailedError.isInstance(outcome),
     `deliver() after a connection reset: ${String(outcome)}`
   ).toBe(true)
+  expect((outcome as DeliveryFailedError).reason).toBe('reset')
 })
 
 it('dnt listen records nothing of a raw stream cut by a connection reset', async () => {

@@ -24,6 +24,14 @@ export const ATTEMPT_TIMEOUT = 10_000
 /** Milliseconds `stop()` lets in-flight deliveries settle before aborting them. */
 export const STOP_TIMEOUT = 2_000
 
+/**
+ * Milliseconds after SIGINT / SIGTERM within which the command must have
+ * stopped; past it the process exits anyway (1). Every stop is bounded well
+ * below it (the receiver's 5 s, the outbox's 2 + 2 s, libp2p's 1 s per
+ * connection): reaching it means something hung.
+ */
+export const STOP_DEADLINE = 20_000
+
 /** Largest `--wait`, in seconds (a day); longer waits belong to a service, not a command. */
 export const MAX_WAIT_SECONDS = 24 * 60 * 60
 

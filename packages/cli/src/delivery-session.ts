@@ -53,7 +53,8 @@ export interface DeliverySession {
   stop(): Promise<void>
 }
 
-function aborted(signal: AbortSignal): Promise<void> {
+/** Resolves when `signal` aborts (SIGINT / SIGTERM in the binary); at once if it already did. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve()
     else signal.addEventListener('abort', () => resolve(), { once: true })
@@ -140,7 +141,7 @@ function session(
     async settle() {
       // a peer that failed during this run is down now; otherwise try it now, backoff or not
       if (failedAttempts > 0 || outbox.size === 0) return
-      await Promise.race([outbox.flush(), failed, aborted(io.signal)])
+      await Promise.race([outbox.flush(), failed, untilAborted(io.signal)])
     },
     async drain(milliseconds) {
       const deadline = Date.now() + milliseconds
@@ -160,7 +161,7 @@ function session(
         timer = setTimeout(resolve, milliseconds)
       })
       try {
-        await Promise.race([outbox.whenDrained(), timeUp, aborted(io.signal)])
+        await Promise.race([outbox.whenDrained(), timeUp, untilAborted(io.signal)])
       } finally {
         clearTimeout(timer)
         hideProgress()

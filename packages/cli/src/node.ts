@@ -8,8 +8,8 @@ export interface NodeInit {
   listen?: string[]
   /**
    * Start the node at once (default). A receiver passes `false`, registers its
-   * handlers, then calls `startNode()`: a peer that connects at once must never
-   * find the protocol missing (it would take that as a final refusal).
+   * handlers, then calls `startNode()`: a peer that connects at once never
+   * finds the protocol missing (it would fail that attempt and retry later).
    */
   start?: boolean
 }

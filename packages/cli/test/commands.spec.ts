@@ -70,7 +70,7 @@ describe('listen', () => {
   const directory = temporaryDirectory()
   afterAll(() => directory.remove())
 
-  it('prints JSONL on stdout with --jsonl -, reads --jsonl - from stdin, refuses other protocols, exits 0 on SIGTERM', async () => {
+  it('prints JSONL on stdout with --jsonl -, reads --jsonl - from stdin, keeps messages for other protocols queued, exits 0 on SIGTERM', async () => {
     const receiverKey = join(directory.path, 'receiver.key')
     const senderKey = join(directory.path, 'sender.key')
     await keygen(receiverKey)
@@ -119,10 +119,12 @@ describe('listen', () => {
       '--data',
       'nobody listens'
     ])
-    expect(refused.code).toBe(1)
-    expect(refused.stderr).toMatch(/--data: rejected: DeliveryRejectedError/)
+    // a protocol the listener does not serve (yet): not a refusal, the message waits for a handler
+    expect(refused.code, refused.stderr).toBe(3)
     const inspect = await dnt(['inspect', '--key', senderKey, '--store', store, '--json'])
-    expect(JSON.parse(inspect.stdout)).toEqual([])
+    const waiting = JSON.parse(inspect.stdout) as Array<{ protocol: string; lastError?: string }>
+    expect(waiting.map((entry) => entry.protocol)).toEqual(['/dntkit-test/unknown/1.0.0'])
+    expect(waiting[0]?.lastError).toMatch(/no handler for the protocol/)
     const stopped = await listener.stop()
     expect(stopped.code).toBe(0)
     const lines = stopped.stdout

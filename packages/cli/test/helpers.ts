@@ -48,7 +48,8 @@ export interface Listener {
   process: ChildProcess
   address: string
   peerId: string
-  stop(): Promise<Result>
+  /** Sends `signal` (default SIGTERM) and resolves once the process ended. */
+  stop(signal?: NodeJS.Signals): Promise<Result>
 }
 
 /** Starts `dnt listen` and resolves once it prints its address. */
@@ -78,8 +79,8 @@ export function listen(
           process: child,
           address: match[1] as string,
           peerId: peer[1] as string,
-          stop: async () => {
-            child.kill('SIGTERM')
+          stop: async (signal = 'SIGTERM') => {
+            child.kill(signal)
             return closed
           }
         })
@@ -165,4 +166,31 @@ export async function deadAddress(peerId: string): Promise<string> {
     })
   })
   return `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`
+}
+
+/** A `dnt` process still running, and how it ended once it did. */
+export interface Running {
+  process: ChildProcess
+  closed: Promise<Result>
+}
+
+/** Starts `dnt ...args` without waiting for it. */
+export function start(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Running {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, DEBUG: '', DNT_DEBUG: '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const closed = new Promise<Result>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  return { process: child, closed }
 }

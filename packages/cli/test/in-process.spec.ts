@@ -66,8 +66,9 @@ describe('runCli in-process', () => {
     const to = await deadAddress(await keygen(join(directory.path, 'another.key')))
     const controller = new AbortController()
     const io = { ...captureIo(false), signal: controller.signal }
+    // whenever it comes (starting, first attempt, waiting), the signal ends the command: with
+    // --wait 600 only the signal can end it within the test's timeout
     setTimeout(() => controller.abort(), 300)
-    const started = Date.now()
     const code = await runCli(
       [
         'send',
@@ -82,12 +83,11 @@ describe('runCli in-process', () => {
         '--data',
         'x',
         '--wait',
-        '60'
+        '600'
       ],
       io
     )
     expect(code).toBe(3)
-    expect(Date.now() - started).toBeLessThan(10_000)
   })
 
   it('send --listen: a peer that connects to us is flushed at once, not after the backoff', async () => {
@@ -102,7 +102,6 @@ describe('runCli in-process', () => {
       JSON.stringify({ levels: { critical: { backoff: { type: 'fixed', interval: 60_000 } } } })
     )
     const io = captureIo(false)
-    const started = Date.now()
     const sending = runCli(
       [
         'send',
@@ -144,8 +143,8 @@ describe('runCli in-process', () => {
     try {
       await receiver.dial(multiaddr(senderAddress))
       expect(await sending).toBe(0)
+      // exit 0 within --wait 30 although retries are a minute apart: the reaction delivered it
       expect(received).toEqual(['at once'])
-      expect(Date.now() - started).toBeLessThan(15_000)
     } finally {
       await stop()
       await receiver.stop()

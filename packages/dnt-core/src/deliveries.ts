@@ -14,7 +14,7 @@ import { MIN_RETRY_DELAY } from './retry-rules.js'
  *   (only a delivery resets them, so a flapping connection cannot defeat backoff);
  * - unreachable: the peer backs off; every entry queued to it and not in flight
  *   is charged one attempt (each would have dialled in vain), once per round;
- * - failed: the peer backs off; only this message is charged;
+ * - failed: the peer backs off (once per round); only this message is charged;
  * - rejected / undeliverable: final for this message; the caller of a first
  *   attempt gets the error, a queued entry is abandoned per its level;
  * - stopped (the outbox stopped mid-attempt): this message is charged, as it
@@ -105,7 +105,10 @@ export class Deliveries {
           else this.fates.charge(queue, entry, outcome.error)
           break
         case 'failed':
-          this.failMessage(queue, entry, outcome.error, attempt)
+          if (attempt.round === queue.round) this.failMessage(queue, entry, outcome.error, attempt)
+          // a failure of its round already backed the peer off (a stream reset under several
+          // pipelined messages fails each of them): this message pays, the backoff does not grow
+          else this.fates.charge(queue, entry, outcome.error)
           break
         case 'rejected':
         case 'undeliverable':
@@ -177,13 +180,18 @@ export class Deliveries {
     this.reportFailure(queue, error, 'peer', nextAttemptAt)
   }
 
-  /** The peer was reached but this message failed: the peer backs off, the message is charged. */
+  /**
+   * The peer was reached but this message failed: the peer backs off (once
+   * per round: the attempts in flight with it do not back it off again), the
+   * message is charged.
+   */
   private failMessage(
     queue: PeerQueue,
     failed: PendingEntry,
     error: unknown,
     attempt: Attempt
   ): void {
+    queue.round++
     const nextAttemptAt = this.backOff(queue, failed, attempt)
     this.fates.charge(queue, failed, error, nextAttemptAt)
     this.reportFailure(queue, error, 'message', nextAttemptAt)

@@ -99,6 +99,43 @@ describe('which failure costs what (#19 items 12 and 13)', () => {
     expect(transport.pending.map((delivery) => delivery.entry.id)).toEqual(['behind'])
   })
 
+  it('13. messages in flight together that each fail (a stream reset under them) back the peer off once, each charged once', async () => {
+    const transport = new ControlledTransport()
+    const backoff = {
+      type: 'exponential' as const,
+      initial: 1_000,
+      max: 64_000,
+      jitter: 'none' as const
+    }
+    const policy = definePolicy({ levels: { critical: { backoff } } })
+    const { outbox, clock } = await startOutbox({ policy, transport, perPeerConcurrency: 8 })
+    const failures = record(outbox, 'attempt-failed')
+    // a first delivery proves the peer: the next ones go out together
+    const first = outbox.send({ id: 'p', peer: PEER_A, protocol: '/p', payload: bytes('p') })
+    await tick()
+    transport.of('p').succeed()
+    expect((await first).status).toBe('delivered')
+    const ids = ['a', 'b', 'c', 'd', 'e']
+    const sends = ids.map((id) =>
+      outbox.send({ id, peer: PEER_A, protocol: '/p', payload: bytes(id) })
+    )
+    await tick()
+    expect(transport.pending.map((delivery) => delivery.entry.id)).toEqual(ids)
+    const reset = () => new DeliveryFailedError('the stream was reset', { reason: 'reset' })
+    for (const id of ids) transport.of(id).fail(reset())
+    for (const sent of sends) expect((await sent).status).toBe('queued')
+    // one failed round, reported once
+    expect(failures.map((event) => [event.detail.scope, event.detail.failures])).toEqual([
+      ['message', 1]
+    ])
+    // one backoff step (1 s), not five (16 s): the peer is tried again after a second
+    expect(outbox.entries().map((entry) => [entry.id, entry.attempts])).toEqual(
+      ids.map((id) => [id, 1])
+    )
+    await clock.advance(1_000)
+    expect(transport.pending.map((delivery) => delivery.entry.id)).toEqual(['a'])
+  })
+
   it('an undeliverable message is not retried: the first caller gets the error, a queued one is dead-lettered with the reason', async () => {
     const transport = new ControlledTransport()
     const policy = definePolicy({ levels: { critical: { backoff: fixed(1_000) } } })

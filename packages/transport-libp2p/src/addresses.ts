@@ -1,4 +1,4 @@
-import { DeliveryRejectedError, type Entry } from '@dntkit/core'
+import { type Entry, UndeliverableError } from '@dntkit/core'
 import type { PeerId, PeerStore } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CODE_P2P, type Multiaddr, multiaddr } from '@multiformats/multiaddr'
@@ -11,7 +11,8 @@ const MAX_REMEMBERED = 10_000
  * addresses into the peer store before the dial. A merge is skipped when the
  * same addresses were merged for that peer already, so draining a backlog
  * does not write the peer store once per entry. Bad input can never succeed,
- * so it throws `DeliveryRejectedError` naming the entry and the value.
+ * so it throws `UndeliverableError` (reason `invalid-peer` or
+ * `invalid-address`) naming the entry and the value.
  */
 export class AddressBook {
   private readonly peers = new Map<string, PeerId>()
@@ -25,7 +26,7 @@ export class AddressBook {
     try {
       peerId = peerIdFromString(entry.peer)
     } catch (error) {
-      throw new DeliveryRejectedError(
+      throw new UndeliverableError(
         `message ${entry.id}: peer "${entry.peer}" is not a valid peer id`,
         {
           cause: error,
@@ -60,7 +61,7 @@ function parseAddress(addr: string, entry: Entry, peerId: PeerId): Multiaddr {
   try {
     parsed = multiaddr(addr)
   } catch (error) {
-    throw new DeliveryRejectedError(
+    throw new UndeliverableError(
       `message ${entry.id}: address "${addr}" is not a valid multiaddr`,
       {
         cause: error,
@@ -71,7 +72,7 @@ function parseAddress(addr: string, entry: Entry, peerId: PeerId): Multiaddr {
   const last = parsed.getComponents().at(-1)
   if (last?.code === CODE_P2P) {
     if (!samePeer(last.value, peerId)) {
-      throw new DeliveryRejectedError(
+      throw new UndeliverableError(
         `message ${entry.id}: address "${addr}" names peer ${last.value}, not ${entry.peer}`,
         { reason: 'invalid-address' }
       )

@@ -51,6 +51,12 @@ export const STREAM_LINGER = 2_000
  */
 export const IDLE_TIMEOUT = 20_000
 
+/**
+ * How long a receiver's stop lets running handlers finish and answers go out
+ * (ms); then every stream still open is reset.
+ */
+export const RECEIVER_STOP_TIMEOUT = 5_000
+
 /** Dedupe window of a receiver: ids remembered, at most, over all peers. */
 export const DEDUPE_MAX_ENTRIES = 100_000
 

@@ -1,19 +1,10 @@
-import {
-  DeliveryRejectedError,
-  type DntError,
-  type Entry,
-  type Logger,
-  PeerUnreachableError,
-  systemClock,
-  type TimerHandle
-} from '@dntkit/core'
-import type { PeerId, Stream } from '@libp2p/interface'
-import { Uint8ArrayList } from 'uint8arraylist'
-import { MAX_ACK_BYTES } from './constants.js'
-import { type AckFrame, decodeAck, encodeMessageFrame, FrameError } from './envelope-codec.js'
-import { abortedError, type DeliveryContext, mapDeliveryError } from './error-mapping.js'
-import { FrameDecoder } from './frame-decoder.js'
+import { type Entry, type Logger, systemClock, type TimerHandle } from '@dntkit/core'
+import type { PeerId } from '@libp2p/interface'
+import type { AckFrame } from './envelope-codec.js'
+import { EnvelopeStream } from './envelope-stream.js'
+import { abortedError, ackError, mapDeliveryError, mapStreamError } from './error-mapping.js'
 import type { Host } from './host.js'
+import { contextOf, type PendingFrame, settleFrame } from './pending-frame.js'
 
 export interface SessionOptions {
   protocol: string
@@ -24,44 +15,44 @@ export interface SessionOptions {
   log: Logger
 }
 
-interface PendingFrame {
-  entry: Entry
-  signal: AbortSignal
-  /** Encoded size once written; an estimate before. */
-  size: number
-  sequence: number
-  settled: boolean
-  resolve(): void
-  reject(error: DntError): void
-  onAbort(): void
-}
-
-const context = (entry: Entry): DeliveryContext => ({
-  peer: entry.peer,
-  protocol: entry.protocol,
-  id: entry.id,
-  addrs: entry.addrs
-})
+/**
+ * Refusals after which a receiver may read nothing more of the stream: it
+ * stops reading a peer that is not on its allowlist, and a frame refused from
+ * its length prefix. Frames written after such a refusal may never have been
+ * read: they are written again on a fresh stream.
+ */
+const STREAM_ENDING_REFUSALS = new Set(['unauthorized', 'too-large'])
 
 /**
- * One envelope stream to one peer. Concurrent `send()` calls are written in
- * call order, pipelined (several frames in flight, written together when they
- * arrive in the same tick) and each resolves or rejects when its ack arrives.
- * The stream opens with the first send and closes after `linger` ms without
- * anything to do; once closed, the session is discarded (`onClosed`) and a new
- * one serves the next send.
+ * The envelope deliveries to one peer. Concurrent `send()` calls are written
+ * in call order, pipelined on one stream (several frames in flight, written
+ * together when they arrive in the same tick), and each settles with its own
+ * ack:
+ *
+ * - a frame in flight when the stream breaks fails on its own
+ *   (`DeliveryFailedError`, reason `reset`); frames not yet written go on a
+ *   fresh stream, so a failure costs only the messages it hit;
+ * - after a refusal that may end the receiver's reading (`unauthorized`,
+ *   `too-large`), nothing more is written on that stream: once its frames in
+ *   flight are answered a fresh stream takes the next ones, and frames the
+ *   receiver never answered are written again there. So every message to a
+ *   receiver that refuses this sender gets its own refusal.
+ *
+ * A stream is used by one frame window at a time, so the order of `send()`
+ * calls is the order the receiver reads them. The session ends after
+ * `linger` ms without anything to do, or when a stream cannot be opened;
+ * `onClosed` then lets a new session serve the next send.
  */
 export class EnvelopeSession {
   private state: 'opening' | 'open' | 'closed' = 'opening'
-  private stream: Stream | undefined
+  private current: EnvelopeStream | undefined
   private readonly waiting: PendingFrame[] = []
-  private readonly inFlight = new Map<number, PendingFrame>()
-  private bytesInFlight = 0
-  private nextSequence = 0
-  private pumpScheduled = false
-  private awaitingDrain = false
+  private opening: AbortController | undefined
+  /** The sequence of the current stream after which its receiver may read nothing more. */
+  private readsUpTo: number | undefined
   private lingerTimer: TimerHandle | undefined
-  private readonly opening = new AbortController()
+  /** Why the session was closed by its owner (frames still pending fail with it). */
+  private closedBecause: Error | undefined
 
   constructor(
     private readonly peerId: PeerId,
@@ -91,201 +82,128 @@ export class EnvelopeSession {
       signal.addEventListener('abort', frame.onAbort, { once: true })
       this.waiting.push(frame)
       this.cancelLinger()
-      this.schedulePump()
+      this.current?.schedulePump()
     })
   }
 
   /**
    * Fails everything pending with `PeerUnreachableError` and closes the
    * stream; resolves once the receiver closed its side too (or after `wait` ms,
-   * when the stream is aborted).
+   * when the stream is reset).
    */
   async close(reason = 'transport closed', wait = 1_000): Promise<void> {
-    this.fail(new Error(reason))
-    const stream = this.stream
-    if (stream == null || stream.status !== 'open') return
-    await new Promise<void>((resolve) => {
-      const timer = systemClock.setTimeout(() => {
-        stream.abort(new Error(reason))
-        resolve()
-      }, wait)
-      stream.addEventListener(
-        'close',
-        () => {
-          systemClock.clearTimeout(timer)
-          resolve()
-        },
-        { once: true }
-      )
-    })
+    if (this.state === 'closed') return
+    const error = new Error(reason)
+    this.closedBecause = error
+    this.finish()
+    for (const frame of this.waiting.splice(0)) this.failClosed(frame)
+    await this.current?.shutdown(error, wait)
   }
 
+  /** Opens a stream (a connection first, when there is none) and starts writing what waits. */
   private async open(): Promise<void> {
+    this.state = 'opening'
+    this.current = undefined
+    this.readsUpTo = undefined
+    const opening = new AbortController()
+    this.opening = opening
+    let dialled = false
     try {
-      const stream = await this.host.openStream(this.peerId, this.options.protocol, {
-        signal: this.opening.signal
-      })
-      if (this.state === 'closed') {
-        stream.abort(new Error('envelope session closed while its stream opened'))
+      const { signal } = opening
+      const connection = await this.host.connect(this.peerId, { signal })
+      dialled = true
+      const stream = await connection.newStream(this.options.protocol, { signal })
+      if (this.closed) {
+        stream.abort(new Error('the envelope session closed while its stream opened'))
         return
       }
-      this.stream = stream
       this.state = 'open'
-      void this.readAcks(stream)
-      this.schedulePump()
-    } catch (error) {
-      this.fail(error)
-    }
-  }
-
-  private schedulePump(): void {
-    if (this.pumpScheduled || this.state !== 'open') return
-    this.pumpScheduled = true
-    queueMicrotask(() => {
-      this.pumpScheduled = false
-      this.pump()
-    })
-  }
-
-  /** Writes waiting frames while the in-flight window allows, as one send. */
-  private pump(): void {
-    const stream = this.stream
-    if (this.state !== 'open' || this.awaitingDrain || stream == null) return
-    const batch = new Uint8ArrayList()
-    while (this.waiting.length > 0) {
-      const frame = this.waiting[0] as PendingFrame
-      const full =
-        this.inFlight.size >= this.options.maxFramesInFlight ||
-        this.bytesInFlight + frame.size > this.options.maxBytesInFlight
-      if (this.inFlight.size > 0 && full) break
-      this.waiting.shift()
-      frame.sequence = this.nextSequence++
-      const { entry } = frame
-      const bytes = encodeMessageFrame({
-        sequence: frame.sequence,
-        id: entry.id,
-        protocol: entry.protocol,
-        ...(entry.meta == null ? {} : { meta: entry.meta }),
-        payload: entry.payload
+      const current: EnvelopeStream = new EnvelopeStream(stream, this.waiting, this.options, {
+        answered: (frame, ack) => this.answered(frame, ack),
+        ended: (unanswered, why) => this.ended(current, unanswered, why),
+        badAck: (error) => this.options.log.error('bad ack from %s: %s', this.peerId, error.message)
       })
-      frame.size = bytes.byteLength
-      this.inFlight.set(frame.sequence, frame)
-      this.bytesInFlight += frame.size
-      batch.append(bytes)
-    }
-    if (batch.byteLength === 0) return
-    try {
-      if (stream.send(batch)) return
+      this.current = current
+      current.schedulePump()
+      this.maybeLinger()
     } catch (error) {
-      this.fail(error)
+      if (this.closed) return
+      // every frame waiting then gave up; any sent since gets a fresh try
+      if (opening.signal.aborted && this.waiting.length > 0) return this.open()
+      // no connection: the peer is unreachable; a connection but no stream: this message failed
+      const mapped = dialled ? mapStreamError : mapDeliveryError
+      for (const frame of this.waiting.splice(0))
+        settleFrame(frame, mapped(error, contextOf(frame)))
+      this.finish()
+    }
+  }
+
+  private answered(frame: PendingFrame, ack: AckFrame): void {
+    settleFrame(frame, ackError(ack, contextOf(frame)))
+    if (ack.status === 'rejected' && STREAM_ENDING_REFUSALS.has(ack.code ?? '')) {
+      this.readsUpTo = Math.min(this.readsUpTo ?? Number.POSITIVE_INFINITY, frame.sequence)
+      this.current?.retire()
+    }
+    this.maybeLinger()
+  }
+
+  private ended(stream: EnvelopeStream, unanswered: PendingFrame[], why: Error | undefined): void {
+    if (this.current !== stream) return
+    this.current = undefined
+    if (this.state === 'closed') {
+      for (const frame of unanswered) this.failClosed(frame)
       return
     }
-    this.awaitingDrain = true
-    stream.onDrain().then(
-      () => {
-        this.awaitingDrain = false
-        this.pump()
-      },
-      (error: unknown) => this.fail(error)
-    )
-  }
-
-  private async readAcks(stream: Stream): Promise<void> {
-    const decoder = new FrameDecoder(MAX_ACK_BYTES)
-    try {
-      for await (const chunk of stream) {
-        for (const body of decoder.push(chunk)) this.onAck(decodeAck(body))
-      }
-      if (stream.status === 'reset' || stream.status === 'aborted') {
-        throw new Error(`envelope stream was ${stream.status}`)
-      }
-      this.fail(new Error('the receiver closed the envelope stream'))
-    } catch (error) {
-      if (error instanceof FrameError)
-        this.options.log.error('bad ack from %s: %s', this.peerId, error.message)
-      this.fail(error)
+    const again: PendingFrame[] = []
+    const cause = why ?? new Error('the envelope stream ended before its ack')
+    for (const frame of unanswered) {
+      if (frame.settled) continue
+      if (this.readsUpTo !== undefined && frame.sequence > this.readsUpTo) again.push(frame)
+      else settleFrame(frame, mapStreamError(cause, contextOf(frame)))
     }
-  }
-
-  private onAck(ack: AckFrame): void {
-    const frame = this.inFlight.get(ack.sequence)
-    if (frame == null) {
-      if (ack.sequence >= this.nextSequence)
-        throw new FrameError(`ack for frame ${ack.sequence}, never sent`)
-      return // answers a frame whose delivery was given up
-    }
-    this.inFlight.delete(ack.sequence)
-    this.bytesInFlight -= frame.size
-    const where = `message ${frame.entry.id} to ${frame.entry.peer} (${frame.entry.protocol})`
-    const why = `${ack.code ?? ''}${ack.reason ? `: ${ack.reason}` : ''}`
-    if (ack.status === 'rejected') {
-      this.settle(
-        frame,
-        new DeliveryRejectedError(`receiver rejected ${where}: ${why}`, {
-          reason: ack.code ?? 'rejected'
-        })
-      )
-    } else if (ack.status === 'try-later') {
-      this.settle(frame, new PeerUnreachableError(`receiver asked to retry ${where} later: ${why}`))
-    } else {
-      this.settle(frame)
-    }
-    this.schedulePump()
-    this.maybeLinger()
+    this.waiting.unshift(...again)
+    if (this.waiting.length > 0) void this.open()
+    else this.finish()
   }
 
   /** The signal of one send aborted. */
   private abandon(frame: PendingFrame): void {
     if (frame.settled) return
-    const error = abortedError(frame.signal, context(frame.entry))
+    settleFrame(frame, abortedError(frame.signal, contextOf(frame)))
     const index = this.waiting.indexOf(frame)
     if (index >= 0) {
       this.waiting.splice(index, 1)
-      this.settle(frame, error)
       if (this.state === 'opening' && this.waiting.length === 0)
-        this.opening.abort(frame.signal.reason)
+        this.opening?.abort(frame.signal.reason)
       this.maybeLinger()
       return
     }
-    // written and unanswered: the receiver is stuck, a fresh stream serves the retries
-    this.settle(frame, error)
-    this.fail(new Error(`no ack for message ${frame.entry.id} before its attempt was aborted`))
+    // written and unanswered: the receiver is stuck on it; what waits goes on a fresh stream
+    this.current?.abort(
+      new Error(`no ack for message ${frame.entry.id} before its attempt was aborted`)
+    )
   }
 
-  private fail(error: unknown): void {
+  private failClosed(frame: PendingFrame): void {
+    const error = this.closedBecause ?? new Error('the envelope session closed')
+    settleFrame(frame, mapDeliveryError(error, contextOf(frame)))
+  }
+
+  /** The session is done: a new one serves the next send. */
+  private finish(): void {
     if (this.state === 'closed') return
-    const pending = [...this.inFlight.values(), ...this.waiting]
     this.state = 'closed'
     this.cancelLinger()
-    this.inFlight.clear()
-    this.waiting.length = 0
+    this.opening?.abort(new Error('the envelope session closed'))
     this.onClosed(this)
-    this.opening.abort(error)
-    if (pending.length > 0) {
-      this.stream?.abort(error instanceof Error ? error : new Error(String(error)))
-    } else {
-      this.stream?.close().catch((closeError: unknown) => {
-        this.stream?.abort(closeError as Error)
-      })
-    }
-    for (const frame of pending) this.settle(frame, mapDeliveryError(error, context(frame.entry)))
-  }
-
-  private settle(frame: PendingFrame, error?: DntError): void {
-    if (frame.settled) return
-    frame.settled = true
-    frame.signal.removeEventListener('abort', frame.onAbort)
-    if (error == null) frame.resolve()
-    else frame.reject(error)
   }
 
   private maybeLinger(): void {
-    if (this.state === 'closed' || this.lingerTimer != null) return
-    if (this.waiting.length > 0 || this.inFlight.size > 0) return
+    if (this.state !== 'open' || this.lingerTimer != null) return
+    if (this.waiting.length > 0 || (this.current?.unanswered ?? 0) > 0) return
     this.lingerTimer = systemClock.setTimeout(() => {
       this.lingerTimer = undefined
-      if (this.waiting.length === 0 && this.inFlight.size === 0)
-        this.fail(new Error('envelope stream idle'))
+      if (this.waiting.length === 0 && (this.current?.unanswered ?? 0) === 0) this.current?.retire()
     }, this.options.linger)
   }
 

@@ -1,12 +1,17 @@
 import {
+  DeliveryFailedError,
   DeliveryRejectedError,
   type DntError,
   describeError,
   PeerUnreachableError,
   UndeliverableError
 } from '@dntkit/core'
+import type { AckFrame } from './envelope-codec.js'
 
-/** Names of libp2p errors that mean the peer will never accept this protocol. */
+/**
+ * Names of libp2p errors that mean the peer has no handler for the protocol:
+ * not yet, maybe (a node registers its handlers after it started listening).
+ */
 const UNSUPPORTED = new Set(['UnsupportedProtocolError', 'UnhandledProtocolError'])
 
 /** What a failed delivery was about, for the error message. */
@@ -90,11 +95,34 @@ function noTransport(cause: Error, where: string, addrs: readonly string[]): Und
   )
 }
 
+/** Whether `error` is one of the delivery errors the outbox acts on (they pass through unchanged). */
+function isDeliveryError(error: unknown): error is DntError {
+  return (
+    PeerUnreachableError.isInstance(error) ||
+    DeliveryFailedError.isInstance(error) ||
+    DeliveryRejectedError.isInstance(error) ||
+    UndeliverableError.isInstance(error)
+  )
+}
+
+function describeTarget(context: DeliveryContext): string {
+  return `message ${context.id} to ${context.peer} (${context.protocol})`
+}
+
+function unsupported(cause: Error, context: DeliveryContext): DeliveryFailedError {
+  return new DeliveryFailedError(
+    `the peer has no handler for the protocol (yet): ${describeTarget(context)}: ${describeError(cause)}`,
+    { cause, reason: 'unsupported-protocol' }
+  )
+}
+
 /**
- * Maps anything a libp2p dial or stream throws to the errors the outbox
- * understands, keeping the original (as an `Error`, see `asError`) as `cause`:
+ * Maps what a dial (finding or opening a connection to the peer) throws to
+ * the errors the outbox understands, keeping the original (as an `Error`,
+ * see `asError`) as `cause`:
  *
- * - unsupported protocol -> `DeliveryRejectedError` (reason `unsupported-protocol`; never retried)
+ * - unsupported protocol -> `DeliveryFailedError` (reason `unsupported-protocol`): the
+ *   receiver may register its handler later, so it is retried like any failed message
  * - a dial the connection gater denies (`DialDeniedError`) -> `UndeliverableError`
  *   (reason `dial-denied`): it is denied again on every retry
  * - no transport for the address (`TransportUnavailableError`), or none of the
@@ -106,40 +134,45 @@ function noTransport(cause: Error, where: string, addrs: readonly string[]): Und
  * dntkit errors pass through unchanged.
  */
 export function mapDeliveryError(error: unknown, context: DeliveryContext): DntError {
-  if (
-    PeerUnreachableError.isInstance(error) ||
-    DeliveryRejectedError.isInstance(error) ||
-    UndeliverableError.isInstance(error)
-  )
-    return error
+  if (isDeliveryError(error)) return error
   const cause = asError(error)
-  const where = `message ${context.id} to ${context.peer} (${context.protocol})`
   const name = cause.name
-  if (UNSUPPORTED.has(name)) {
-    return new DeliveryRejectedError(
-      `peer does not support the protocol: ${where}: ${describeError(cause)}`,
-      {
-        cause,
-        reason: 'unsupported-protocol'
-      }
-    )
-  }
-  if (name === 'DialDeniedError') return dialDenied(cause, where)
+  if (UNSUPPORTED.has(name)) return unsupported(cause, context)
+  if (name === 'DialDeniedError') return dialDenied(cause, describeTarget(context))
   const addrs = context.addrs ?? []
   if (
     name === 'TransportUnavailableError' ||
     (name === 'NoValidAddressesError' && addrs.length > 0)
   )
-    return noTransport(cause, where, addrs)
+    return noTransport(cause, describeTarget(context), addrs)
   const unknownAddress =
     name === 'NoValidAddressesError'
       ? ' (no known address: give the message `addrs`, or let the peer connect)'
       : ''
   return new PeerUnreachableError(
-    `peer unreachable${unknownAddress}: ${where}: ${describeAll(cause)}`,
-    {
-      cause
-    }
+    `peer unreachable${unknownAddress}: ${describeTarget(context)}: ${describeAll(cause)}`,
+    { cause }
+  )
+}
+
+/**
+ * Maps what fails once a connection to the peer was made (opening the
+ * protocol stream, writing to it, waiting for the answer): the peer was
+ * reached, so only this message failed.
+ *
+ * - unsupported protocol -> `DeliveryFailedError` (reason `unsupported-protocol`)
+ * - anything else (the stream or connection reset, aborted by the remote,
+ *   closed before the answer) -> `DeliveryFailedError` (reason `reset`)
+ *
+ * dntkit errors pass through unchanged.
+ */
+export function mapStreamError(error: unknown, context: DeliveryContext): DntError {
+  if (isDeliveryError(error)) return error
+  const cause = asError(error)
+  if (UNSUPPORTED.has(cause.name)) return unsupported(cause, context)
+  return new DeliveryFailedError(
+    `the stream broke before the message was confirmed: ${describeTarget(context)}: ${describeAll(cause)}`,
+    { cause, reason: 'reset' }
   )
 }
 
@@ -149,4 +182,35 @@ export function abortedError(signal: AbortSignal, context: DeliveryContext): Pee
     `delivery aborted: message ${context.id} to ${context.peer} (${context.protocol}): ${describeError(asError(signal.reason))}`,
     { cause: signal.reason }
   )
+}
+
+/**
+ * What an ack means for the message it answers: undefined for `ok` and
+ * `duplicate` (delivered), else the error the outbox acts on:
+ *
+ * - `rejected` / `unknown-protocol` (no handler for the inner protocol, maybe not yet)
+ *   -> `DeliveryFailedError` (reason `unsupported-protocol`): retried
+ * - `try-later` (rate-limited, over-budget, stopping, a `TryLaterError`, ...)
+ *   -> `DeliveryFailedError` (reason = the ack's code): retried after the backoff
+ * - any other `rejected` (unauthorized, too-large, the handler refused it)
+ *   -> `DeliveryRejectedError` (reason = the ack's code): final
+ */
+export function ackError(ack: AckFrame, context: DeliveryContext): DntError | undefined {
+  if (ack.status === 'ok' || ack.status === 'duplicate') return undefined
+  const why = `${ack.code ?? ack.status}${ack.reason ? `: ${ack.reason}` : ''}`
+  if (ack.status === 'try-later') {
+    return new DeliveryFailedError(
+      `the receiver asked to retry ${describeTarget(context)} later: ${why}`,
+      { reason: ack.code ?? 'try-later' }
+    )
+  }
+  if (ack.code === 'unknown-protocol') {
+    return new DeliveryFailedError(
+      `the receiver has no handler for the protocol (yet): ${describeTarget(context)}: ${why}`,
+      { reason: 'unsupported-protocol' }
+    )
+  }
+  return new DeliveryRejectedError(`the receiver refused ${describeTarget(context)}: ${why}`, {
+    reason: ack.code ?? 'rejected'
+  })
 }

@@ -96,6 +96,15 @@ export class InboundEnvelopeStream {
     await this.finish(false)
   }
 
+  /** Resets the stream (the stop ran out of time): what is unanswered is retried by its sender. */
+  reset(error: Error): void {
+    if (this.finished) {
+      if (this.stream.status === 'open') this.stream.abort(error)
+      return
+    }
+    this.fail(error, 'stopped')
+  }
+
   /** Bytes this stream holds: the reader's buffer and the payloads waiting for an answer. */
   private held(): number {
     return this.reader.buffered + this.queue.bytes

@@ -6,7 +6,7 @@ import {
   type LoggerFactory,
   type Transport
 } from '@dntkit/core'
-import type { IdentifyResult, PeerId } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import { AddressBook } from './addresses.js'
 import {
   DEFAULT_MODE,
@@ -20,7 +20,7 @@ import {
   WIRE_MAX_UNACKED_FRAMES
 } from './constants.js'
 import { EnvelopeSession } from './envelope-session.js'
-import { abortedError, mapDeliveryError } from './error-mapping.js'
+import { abortedError, mapDeliveryError, mapStreamError } from './error-mapping.js'
 import { type Host, hostFromNode, type TransportNode } from './host.js'
 import { type RawSuccess, writeRaw } from './raw-delivery.js'
 
@@ -151,14 +151,21 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
     }
     if (this.chooseMode(entry) === 'envelope')
       return this.session(peerId, entry.peer).send(entry, signal)
+    let connection: Connection
     try {
-      // the connection is kept: a reset connection can end the stream as if closed cleanly
-      const connection = await this.host.connect(peerId, { signal })
-      const stream = await connection.newStream(entry.protocol, { signal })
-      await writeRaw(stream, entry.payload, this.rawSuccess, signal, connection)
+      connection = await this.host.connect(peerId, { signal })
     } catch (error) {
+      // no connection could be made: the peer is unreachable; the next attempt merges its addresses again
       this.addresses.forget(entry.peer)
       throw signal.aborted ? abortedError(signal, where) : mapDeliveryError(error, where)
+    }
+    try {
+      const stream = await connection.newStream(entry.protocol, { signal })
+      // the connection is passed on: a reset connection can end the stream as if closed cleanly
+      await writeRaw(stream, entry.payload, this.rawSuccess, signal, connection)
+    } catch (error) {
+      // the peer was reached: this message failed (no handler yet, or the stream broke)
+      throw signal.aborted ? abortedError(signal, where) : mapStreamError(error, where)
     }
   }
 

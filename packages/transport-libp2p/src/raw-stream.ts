@@ -48,6 +48,18 @@ export class InboundRawStream {
     }
   }
 
+  /**
+   * Resets the stream whatever it is doing (the receiver's stop ran out of
+   * time): its sender retries the message; a handler still running
+   * finishes on its own.
+   */
+  reset(error: Error): void {
+    if (this.stream.status !== 'open') return
+    this.finished = true
+    this.context.streamError('stopped', error)
+    this.stream.abort(error)
+  }
+
   /** Resets the stream if it is still being read (the receiver is stopping); a running handler finishes. */
   stop(): void {
     if (this.reading && !this.finished) {

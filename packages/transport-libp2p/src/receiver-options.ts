@@ -19,7 +19,8 @@ import {
   RATE_LIMIT_BURST,
   RATE_LIMIT_MESSAGES_PER_SECOND,
   RECEIVER_MAX_BYTES_IN_FLIGHT,
-  RECEIVER_MAX_FRAMES_IN_FLIGHT
+  RECEIVER_MAX_FRAMES_IN_FLIGHT,
+  RECEIVER_STOP_TIMEOUT
 } from './constants.js'
 import type { DedupeInit } from './dedupe-window.js'
 import type { RateLimit } from './rate-limiter.js'
@@ -67,7 +68,13 @@ export interface DntReceiverInit extends AuthorizationInit {
    * `rate-limited` from its header, a raw stream is reset. `false` turns it off.
    */
   rateLimit?: Partial<RateLimit> | false
-  /** Time source of the dedupe window, the rate limit and the idle timeouts (default: the wall clock). */
+  /**
+   * ms a stop lets running handlers finish and their answers go out (default
+   * 5,000); then every stream still open is reset and the stop completes. A
+   * handler still running is left to finish on its own, unanswered.
+   */
+  stopTimeout?: number
+  /** Time source of the dedupe window, the rate limit, the idle timeouts and `stopTimeout` (default: the wall clock). */
   clock?: Clock
   /** Logger factory (default: `defaultLogger`, namespace `dntkit:transport-libp2p:receiver`). */
   logger?: LoggerFactory
@@ -92,6 +99,7 @@ export interface ResolvedReceiverInit {
   maxBufferedBytes: number
   maxBufferedBytesPerPeer: number
   rateLimit: RateLimit | false
+  stopTimeout: number
   allow: Set<string> | undefined
   authorize: AuthorizeHook | undefined
   clock: Clock
@@ -113,6 +121,7 @@ const KNOWN_OPTIONS = new Set([
   'maxBufferedBytes',
   'maxBufferedBytesPerPeer',
   'rateLimit',
+  'stopTimeout',
   'allow',
   'authorize',
   'clock',
@@ -223,6 +232,7 @@ export function resolveReceiverInit(init: DntReceiverInit): ResolvedReceiverInit
     ),
     ...budgetOf(init, maxMessageBytes + MAX_HEADER_BYTES),
     rateLimit: rateLimitOf(init.rateLimit),
+    stopTimeout: positive(init.stopTimeout, RECEIVER_STOP_TIMEOUT, 'stopTimeout'),
     allow: allowSet(init.allow),
     authorize: authorizeHook(init.authorize),
     clock: init.clock ?? systemClock,

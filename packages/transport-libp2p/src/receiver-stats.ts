@@ -24,6 +24,8 @@ export type StreamErrorReason =
   | 'handler-error'
   /** The remote reset or aborted the stream, ended it uncleanly, or writing to it failed. */
   | 'reset'
+  /** The receiver stopped and the stream was still busy after `stopTimeout` (a handler still ran): it was reset. */
+  | 'stopped'
 
 /** What a receiver counted for raw streams. */
 export interface RawStats {

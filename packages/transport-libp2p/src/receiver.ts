@@ -20,6 +20,7 @@ import {
 } from './receiver-options.js'
 import { ReceiverCounters, type ReceiverStats, type StreamErrorReason } from './receiver-stats.js'
 import type { ReceiveMode, ReceiverEvents } from './receiver-types.js'
+import { settledWithin } from './settled-within.js'
 
 /**
  * The receiving side, shared by the `dntReceiver()` service and
@@ -113,14 +114,26 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
 
   /**
    * Stops taking messages (new envelope frames get `try-later`, raw streams
-   * still being read are reset), lets running handlers finish, then closes
-   * every stream and the dedupe store.
+   * still being read are reset), lets running handlers finish and their
+   * answers go out, then closes every stream and the dedupe store. Bounded:
+   * after `stopTimeout` ms every stream still open is reset (a handler still
+   * running finishes on its own, unanswered, so its sender retries).
    */
   async close(): Promise<void> {
     this.stopping = true
     for (const stream of this.rawStreams) stream.stop()
-    await Promise.allSettled([this.answers.settled(), ...this.rawRuns])
-    await Promise.allSettled([...this.envelopeStreams].map((stream) => stream.close()))
+    const graceful = (async () => {
+      await Promise.allSettled([this.answers.settled(), ...this.rawRuns])
+      await Promise.allSettled([...this.envelopeStreams].map((stream) => stream.close()))
+    })()
+    const { clock, stopTimeout } = this.options
+    if (!(await settledWithin(graceful, clock, stopTimeout))) {
+      const busy = this.envelopeStreams.size + this.rawStreams.size
+      this.log('stop: %d streams still busy after %d ms; resetting them', busy, stopTimeout)
+      const error = new Error(`the receiver stopped: still busy after ${stopTimeout} ms`)
+      for (const stream of this.envelopeStreams) stream.reset(error)
+      for (const stream of this.rawStreams) stream.reset(error)
+    }
     await this.dedupe?.close()
   }
 
@@ -280,13 +293,3 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
 }
 
 export type { DntReceiverInit } from './receiver-options.js'
-export type {
-  EnvelopeHandler,
-  EnvelopeMessage,
-  RawHandler,
-  RawMessage,
-  ReceivedDetail,
-  ReceiverEvents,
-  RejectedDetail,
-  StreamErrorDetail
-} from './receiver-types.js'

@@ -1,4 +1,4 @@
-import { DeliveryRejectedError, PeerUnreachableError } from '@dntkit/core'
+import { DeliveryFailedError, DeliveryRejectedError } from '@dntkit/core'
 import { testEntry } from '@dntkit/core/testing'
 import type { Stream } from '@libp2p/interface'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -158,8 +158,13 @@ describe('raw mode authorization (authorizedStreamHandler)', () => {
       testEntry({ ...target, payload: Buffer.from('let me in') }),
       { signal: signal() }
     )
+    // a raw receiver can only reset the stream: the sender sees this message fail, retried
+    await expect(fromStranger).rejects.toMatchObject({
+      name: 'DeliveryFailedError',
+      reason: 'reset'
+    })
     await expect(fromStranger).rejects.toSatisfy((error: unknown) =>
-      PeerUnreachableError.isInstance(error)
+      DeliveryFailedError.isInstance(error)
     )
     await libp2pTransport(friend).deliver(testEntry({ ...target, payload: Buffer.from('hello') }), {
       signal: signal()

@@ -72,12 +72,17 @@ async function setup(mode: DeliveryMode): Promise<TransportFixture> {
         check()
       }),
     unreachable: { peer: downPeer, addrs: [`/ip4/127.0.0.1/tcp/${downPort}`], protocol: PROTOCOL },
-    rejecting: {
-      peer: receiver.peerId.toString(),
-      addrs: addrsOf(receiver),
-      // raw: nobody handles it (unsupported protocol); envelope: its handler throws
-      protocol: REJECTING
-    },
+    // only an envelope receiver can refuse a message (its handler throws); a raw receiver can
+    // only reset the stream, which the sender retries (DeliveryFailedError, reason reset)
+    ...(mode === 'envelope'
+      ? {
+          rejecting: {
+            peer: receiver.peerId.toString(),
+            addrs: addrsOf(receiver),
+            protocol: REJECTING
+          }
+        }
+      : {}),
     bringUp: async () => {
       const revived = await createNode({ privateKey: downKey, port: downPort })
       await serve(revived, mode, [], () => {})

@@ -1,4 +1,5 @@
 import {
+  DeliveryFailedError,
   DeliveryRejectedError,
   type Entry,
   memoryStore,
@@ -277,28 +278,29 @@ describe('envelope mode', () => {
     await transport.close()
   })
 
-  it('turns TryLaterError into PeerUnreachableError (retried later)', async () => {
+  it('turns TryLaterError into DeliveryFailedError (reason try-later: this message is retried later)', async () => {
     const context = await setup({}, () => {
       throw new TryLaterError('database is down')
     })
     const transport = libp2pTransport(context.sender, { mode: 'envelope' })
     const attempt = transport.deliver(context.entry(), { signal: signal() })
     await expect(attempt).rejects.toSatisfy((error: unknown) =>
-      PeerUnreachableError.isInstance(error)
+      DeliveryFailedError.isInstance(error)
     )
+    await expect(attempt).rejects.toMatchObject({ reason: 'try-later' })
     await expect(attempt).rejects.toThrow(/database is down/)
     await transport.close()
   })
 
-  it('rejects an unknown inner protocol', async () => {
+  it('fails an unknown inner protocol as unsupported (retried: the handler may come later)', async () => {
     const context = await setup()
     const transport = libp2pTransport(context.sender, { mode: 'envelope' })
     const attempt = transport.deliver(context.entry({ protocol: '/nobody/1.0.0' }), {
       signal: signal()
     })
     await expect(attempt).rejects.toMatchObject({
-      name: 'DeliveryRejectedError',
-      reason: 'unknown-protocol'
+      name: 'DeliveryFailedError',
+      reason: 'unsupported-protocol'
     })
     await transport.close()
   })
@@ -395,9 +397,14 @@ describe('envelope mode', () => {
     const stopping = context.handle()
     release()
     await first
-    await expect(second).rejects.toSatisfy((error: unknown) =>
-      PeerUnreachableError.isInstance(error)
+    // answered try-later / stopping if the receiver read it before it stopped, else the stream
+    // closes without its ack: either way this message failed and is retried
+    const late = await second.then(
+      () => undefined,
+      (error: unknown) => error
     )
+    expect(DeliveryFailedError.isInstance(late)).toBe(true)
+    expect(['stopping', 'reset']).toContain((late as DeliveryFailedError).reason)
     await stopping
     expect(context.handled.map((message) => message.id)).toEqual(['running'])
     await transport.close()

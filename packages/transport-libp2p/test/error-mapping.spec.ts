@@ -1,6 +1,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import {
+  DeliveryFailedError,
   DeliveryRejectedError,
   PeerUnreachableError,
   StoreClosedError,
@@ -83,7 +84,7 @@ describe('mapDeliveryError', () => {
     expect(unknown.message).toMatch(/no known address: give the message `addrs`/)
   })
 
-  it('keeps the other mappings: refused is unreachable, unsupported protocol is rejected, dntkit errors pass', () => {
+  it('keeps the other mappings: refused is unreachable, unsupported protocol is a failed message, dntkit errors pass', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
       code: 'ECONNREFUSED'
     })
@@ -92,10 +93,12 @@ describe('mapDeliveryError', () => {
       libp2pError('UnsupportedProtocolError', 'protocol selection failed'),
       context
     )
-    expect(DeliveryRejectedError.isInstance(unsupported)).toBe(true)
+    expect(DeliveryFailedError.isInstance(unsupported)).toBe(true)
+    expect((unsupported as DeliveryFailedError).reason).toBe('unsupported-protocol')
     for (const error of [
       new UndeliverableError('x', { reason: 'dial-denied' }),
       new PeerUnreachableError('y'),
+      new DeliveryFailedError('w', { reason: 'reset' }),
       new DeliveryRejectedError('z')
     ]) {
       expect(mapDeliveryError(error, context)).toBe(error)

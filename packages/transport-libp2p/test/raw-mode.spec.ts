@@ -1,4 +1,10 @@
-import { DeliveryRejectedError, definePolicy, Outbox, PeerUnreachableError } from '@dntkit/core'
+import {
+  DeliveryFailedError,
+  definePolicy,
+  Outbox,
+  PeerUnreachableError,
+  UndeliverableError
+} from '@dntkit/core'
 import { testEntry } from '@dntkit/core/testing'
 import type { Stream } from '@libp2p/interface'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -9,7 +15,8 @@ afterEach(stopAll)
 
 const signal = (ms = 5_000) => AbortSignal.timeout(ms)
 const isUnreachable = (error: unknown) => PeerUnreachableError.isInstance(error)
-const isRejected = (error: unknown) => DeliveryRejectedError.isInstance(error)
+const isFailed = (error: unknown) => DeliveryFailedError.isInstance(error)
+const isUndeliverable = (error: unknown) => UndeliverableError.isInstance(error)
 
 async function pair() {
   const sender = await createNode()
@@ -45,7 +52,7 @@ describe('raw mode', () => {
     await outbox.stop()
   })
 
-  it('counts a reset by the handler as unreachable (retried), with the cause kept', async () => {
+  it('counts a reset by the handler as a failure of this message (retried), with the cause kept', async () => {
     const { sender, receiver, target } = await pair()
     await receiver.handle('/resets/1.0.0', async (stream: Stream) => {
       for await (const _chunk of stream) {
@@ -56,7 +63,8 @@ describe('raw mode', () => {
     const attempt = libp2pTransport(sender).deliver(testEntry(target('/resets/1.0.0')), {
       signal: signal()
     })
-    await expect(attempt).rejects.toSatisfy(isUnreachable)
+    await expect(attempt).rejects.toSatisfy(isFailed)
+    await expect(attempt).rejects.toMatchObject({ reason: 'reset' })
     await expect(attempt).rejects.toHaveProperty('cause')
   })
 
@@ -78,19 +86,19 @@ describe('raw mode', () => {
     expect(reads).toBeGreaterThanOrEqual(1)
   })
 
-  it('rejects for good a protocol the peer does not support', async () => {
+  it('fails a protocol the peer does not handle (yet) as unsupported-protocol, retried', async () => {
     const { sender, target } = await pair()
     const attempt = libp2pTransport(sender).deliver(testEntry(target('/not-handled/1.0.0')), {
       signal: signal()
     })
-    await expect(attempt).rejects.toSatisfy(isRejected)
+    await expect(attempt).rejects.toSatisfy(isFailed)
     await expect(attempt).rejects.toMatchObject({
       reason: 'unsupported-protocol',
       cause: { name: 'UnsupportedProtocolError' }
     })
   })
 
-  it('rejects a bad peer id or address, naming it', async () => {
+  it('a bad peer id or address is undeliverable, naming it', async () => {
     const { sender, receiver, target } = await pair()
     const transport = libp2pTransport(sender)
     const cases: Array<[Partial<ReturnType<typeof target>>, RegExp]> = [
@@ -105,7 +113,7 @@ describe('raw mode', () => {
       const attempt = transport.deliver(testEntry({ ...target('/p/1'), ...overrides }), {
         signal: signal()
       })
-      await expect(attempt).rejects.toSatisfy(isRejected)
+      await expect(attempt).rejects.toSatisfy(isUndeliverable)
       await expect(attempt).rejects.toThrow(message)
     }
     expect(receiver.getConnections()).toEqual([])

@@ -1,4 +1,4 @@
-import { DeliveryRejectedError } from '@dntkit/core'
+import { DeliveryFailedError } from '@dntkit/core'
 import { manualClock, testEntry } from '@dntkit/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -39,7 +39,10 @@ describe('receiver handlers', () => {
       id: 'early-bird'
     })
     const early = transport.deliver(entry, { signal: signal() })
-    await expect(early).rejects.toMatchObject({ reason: 'unknown-protocol' })
+    await expect(early).rejects.toMatchObject({
+      name: 'DeliveryFailedError',
+      reason: 'unsupported-protocol'
+    })
     const got: string[] = []
     await receiver.services.dntReceiver.handle(LATE, (message) => void got.push(message.id))
     // the same id again: it was not taken for processed
@@ -62,7 +65,7 @@ describe('receiver handlers', () => {
     const entry = () =>
       testEntry({ peer: receiver.peerId.toString(), addrs: addrsOf(receiver), protocol: LATE })
     await expect(transport.deliver(entry(), { signal: signal() })).rejects.toSatisfy(
-      (error: unknown) => DeliveryRejectedError.isInstance(error)
+      (error: unknown) => DeliveryFailedError.isInstance(error)
     )
     const got: RawMessage[] = []
     await receiver.services.dntReceiver.handleRaw(LATE, (message) => void got.push(message))

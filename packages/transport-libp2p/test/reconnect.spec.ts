@@ -54,6 +54,11 @@ describe.each(['raw', 'envelope'] as const)('receiver restart (%s mode)', (mode)
         }),
         perPeerConcurrency: mode === 'envelope' ? 16 : 1
       })
+      // what happened, in order: only the reaction to the connection can deliver before the 10-minute backoff
+      const happened: string[] = []
+      outbox.addEventListener('attempt-failed', () => happened.push('failed'))
+      outbox.addEventListener('peer-reachable', () => happened.push('reachable'))
+      outbox.addEventListener('delivered', () => happened.push('delivered'))
       await outbox.start()
       const results = []
       for (let index = 0; index < COUNT; index++) {
@@ -64,23 +69,37 @@ describe.each(['raw', 'envelope'] as const)('receiver restart (%s mode)', (mode)
       expect(received).toEqual([])
 
       const restarted = await startReceiver(key, port, mode, received)
-      const start = Date.now()
+      const identified = new Promise<void>((resolve) => {
+        const onIdentify = (event: CustomEvent<{ peerId: { toString(): string } }>): void => {
+          if (event.detail.peerId.toString() !== target.peer) return
+          sender.removeEventListener('peer:identify', onIdentify)
+          resolve()
+        }
+        sender.addEventListener('peer:identify', onIdentify)
+      })
       // the receiver connects to the sender; the sender reacts to the connection
       await restarted.dial(sender.getMultiaddrs())
       if (!react) {
-        // control: without the reaction only the backoff timer (10 minutes) would deliver
-        await new Promise((resolve) => setTimeout(resolve, 500))
+        // control: the sender saw the connection and identified the peer (the latest event it
+        // could react to); without the reaction only the backoff timer (10 minutes) would deliver
+        await identified
+        await new Promise((resolve) => setImmediate(resolve))
+        expect(happened).toEqual(['failed'])
         expect(received).toEqual([])
         expect(outbox.size).toBe(COUNT)
         await outbox.stop()
         return
       }
-      await outbox.whenDrained({ signal: AbortSignal.timeout(10_000) })
-      const elapsed = Date.now() - start
-      await waitFor(() => received.length === COUNT, 2_000, 'all messages at the receiver')
+      // a generous bound against a hang; the backoff alone would take 10 minutes
+      await outbox.whenDrained({ signal: AbortSignal.timeout(30_000) })
+      await waitFor(() => received.length === COUNT, 10_000, 'all messages at the receiver')
 
       expect(received).toEqual(Array.from({ length: COUNT }, (_, index) => `message ${index}`))
-      expect(elapsed).toBeLessThan(5_000)
+      // one failed attempt while the receiver was down, then the reaction delivered everything
+      expect(happened.filter((event) => event === 'failed')).toHaveLength(1)
+      const firstDelivery = happened.indexOf('delivered')
+      expect(happened.slice(0, firstDelivery)).toContain('reachable')
+      expect(happened.slice(firstDelivery).every((event) => event !== 'failed')).toBe(true)
       expect(outbox.stats().totals.delivered).toBe(COUNT)
       await outbox.stop()
       await transport.close()

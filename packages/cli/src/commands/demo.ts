@@ -18,20 +18,31 @@ export const demoCommand: Command = {
     },
     details:
       'Runs real dnt processes in a fresh temporary directory: a sender and a receiver on\n' +
-      '127.0.0.1. Exits 0 only if every claim of the story held.'
+      '127.0.0.1. Exits 0 only if every claim of the story held. SIGINT / SIGTERM stop every\n' +
+      'child (SIGKILL after 5 s) and exit 1: an interrupted story proves nothing.'
   },
   async run({ io, flags }) {
     const started = Date.now()
     const directory = mkdtempSync(join(tmpdir(), 'dntkit-demo-'))
     say(io, `dnt demo: Disconnection Network Tolerance on 127.0.0.1, in ${directory}`)
-    let failures: string[]
+    let failures: string[] = []
     try {
       failures = await tellStory(io, directory)
+    } catch (error) {
+      // interrupted: the children were stopped, so a step failed; that is not the story's fault
+      if (!io.signal.aborted) throw error
     } finally {
       if (flags.keep !== true) rmSync(directory, { recursive: true, force: true })
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1)
     say(io)
+    if (io.signal.aborted) {
+      say(
+        io,
+        `The story was interrupted after ${seconds} s: it proves nothing until it runs to its end.`
+      )
+      return EXIT_FAILURE
+    }
     if (failures.length === 0) {
       say(io, `The story held: every claim above was checked (${seconds} s).`)
     } else {

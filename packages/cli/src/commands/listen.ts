@@ -162,7 +162,7 @@ export const listenCommand: Command = {
             event.detail.error.message
           )
       })
-      // handlers first, then listen: an early sender never meets a missing protocol
+      // handlers first, then listen: an early sender never meets a missing protocol (a failed attempt)
       await startNode(node, nodeInit)
       note(io, `peer id: ${identity.peerId}`)
       for (const address of node.getMultiaddrs()) note(io, `listening on ${address.toString()}`)
@@ -176,9 +176,11 @@ export const listenCommand: Command = {
         else io.signal.addEventListener('abort', () => resolve(), { once: true })
       })
     } finally {
-      // stop listening before the handlers go, for the same reason
-      await quietly(() => node.stop())
+      // the receiver first: new messages are answered try-later, running handlers finish and
+      // their acks go out while the connections are still open (bounded by its stopTimeout);
+      // then the node closes what is left
       await quietly(() => stopReceiving?.())
+      await quietly(() => node.stop())
       counted.close()
     }
     const refusals = refused === 0 ? '' : `; refused ${refused} from peers not allowed`

@@ -2,7 +2,7 @@ import { DeliveryRejectedError, describeError, levelOf, type Message } from '@dn
 import { listFlag, oneOf, requiredFlag, secondsFlag, stringFlag } from '../arguments.js'
 import { type Command, note, printJson, say } from '../command.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_QUEUED, MAX_WAIT_SECONDS } from '../constants.js'
-import { MODE_META_KEY, startDelivery } from '../delivery-session.js'
+import { MODE_META_KEY, startDelivery, untilAborted } from '../delivery-session.js'
 import { UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
 import { type MessageSource, type OutgoingMessage, readMessages } from '../message-input.js'
@@ -122,9 +122,9 @@ export const sendCommand: Command = {
       return message
     }
     let reports: MessageReport[]
-    let volatile: number
+    let volatile: number | undefined
     try {
-      const sent = await Promise.all(
+      const sending = Promise.all(
         messages.map(async (input) => {
           const report: MessageReport = {
             source: input.source,
@@ -147,8 +147,18 @@ export const sendCommand: Command = {
           return report
         })
       )
-      await session.settle()
-      if (wait !== undefined && session.outbox.size > 0) await session.drain(wait)
+      // a signal while first attempts run (a peer that does not answer): stop now; the stop
+      // settles each send, after at most the outbox's stop timeout
+      await Promise.race([sending, untilAborted(io.signal)])
+      if (io.signal.aborted) {
+        volatile = session.volatile().length
+        await session.stop()
+      }
+      const sent = await sending
+      if (!io.signal.aborted) {
+        await session.settle()
+        if (wait !== undefined && session.outbox.size > 0) await session.drain(wait)
+      }
       reports = sent.map((report) => {
         const outcome = report.id === undefined ? undefined : session.outcomes.get(report.id)
         if (outcome === undefined) return report
@@ -156,7 +166,7 @@ export const sendCommand: Command = {
         if (outcome.error !== undefined) final.error = outcome.error
         return final
       })
-      volatile = session.volatile().length
+      volatile ??= session.volatile().length
     } finally {
       await session.stop()
     }

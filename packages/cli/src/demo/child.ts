@@ -22,11 +22,29 @@ export function binPath(): string {
   return fileURLToPath(new URL('./bin.js', import.meta.url))
 }
 
-/** Starts `node dist/bin.js ...args` with output captured. */
-export function startDnt(args: string[], env: NodeJS.ProcessEnv = process.env): RunningChild {
+/** ms a child gets to stop after SIGTERM before it is killed (SIGKILL). */
+const CHILD_STOP_GRACE = 5_000
+
+/**
+ * Starts `node dist/bin.js ...args` with output captured. When `signal`
+ * aborts, the child is asked to stop (SIGTERM) and killed after a grace
+ * period; a child started after the abort is killed at once.
+ */
+export function startDnt(args: string[], signal?: AbortSignal): RunningChild {
   const child = spawn(process.execPath, [binPath(), ...args], {
-    env,
+    env: process.env,
     stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let killTimer: ReturnType<typeof setTimeout> | undefined
+  const onAbort = (): void => {
+    child.kill('SIGTERM')
+    killTimer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE)
+  }
+  if (signal?.aborted) child.kill('SIGKILL')
+  else signal?.addEventListener('abort', onAbort, { once: true })
+  child.once('close', () => {
+    signal?.removeEventListener('abort', onAbort)
+    clearTimeout(killTimer)
   })
   let stdout = ''
   let stderr = ''
@@ -79,13 +97,31 @@ export function startDnt(args: string[], env: NodeJS.ProcessEnv = process.env): 
   }
 }
 
-/** Runs `dnt ...args` to its end (killed after `timeout` ms). */
-export async function runDnt(args: string[], timeout = 30_000): Promise<ChildResult> {
-  const running = startDnt(args)
+/** Runs `dnt ...args` to its end (killed after `timeout` ms, or stopped when `signal` aborts). */
+export async function runDnt(
+  args: string[],
+  timeout = 30_000,
+  signal?: AbortSignal
+): Promise<ChildResult> {
+  const running = startDnt(args, signal)
   const timer = setTimeout(() => running.process.kill('SIGKILL'), timeout)
   try {
     return await running.result
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    if (signal.aborted) done()
+    else signal.addEventListener('abort', done, { once: true })
+  })
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CliIo } from '../command.js'
 import { formatBytes } from '../format.js'
-import { type ChildResult, runDnt, startDnt } from './child.js'
+import { type ChildResult, pause, runDnt, startDnt } from './child.js'
 import {
   DEMO_POLICY,
   DEMO_RETRY_INTERVAL,
@@ -79,6 +79,8 @@ function exitOf(result: ChildResult): string {
  * its level says. Resolves to the claims that did not hold (none: exit 0).
  */
 export async function tellStory(io: CliIo, directory: string): Promise<string[]> {
+  // SIGINT / SIGTERM: every child is stopped, and none starts any more
+  const signal = io.signal
   const say = new Narrator(io)
   const path = (name: string): string => join(directory, name)
   const storeDir = path('sender-store')
@@ -90,8 +92,8 @@ export async function tellStory(io: CliIo, directory: string): Promise<string[]>
 
   say.heading('Two identities, a policy, and messages to send')
   const [sender, receiver] = await Promise.all([
-    runDnt(['keygen', '--out', senderKey]),
-    runDnt(['keygen', '--out', receiverKey])
+    runDnt(['keygen', '--out', senderKey], undefined, signal),
+    runDnt(['keygen', '--out', receiverKey], undefined, signal)
   ])
   const receiverId = receiver.stdout.trim()
   say.line(`sender   ${sender.stdout.trim()}`)
@@ -113,20 +115,24 @@ export async function tellStory(io: CliIo, directory: string): Promise<string[]>
   say.line(
     `$ dnt send --store file:... --to ${listenAddress}/p2p/... --jsonl messages.jsonl --wait ${FIRST_WAIT}`
   )
-  const first = await runDnt([
-    'send',
-    ...keyArgs,
-    '--to',
-    to,
-    '--jsonl',
-    path('messages.jsonl'),
-    ...policyArgs,
-    '--mode',
-    'envelope',
-    '--wait',
-    String(FIRST_WAIT),
-    '--json'
-  ])
+  const first = await runDnt(
+    [
+      'send',
+      ...keyArgs,
+      '--to',
+      to,
+      '--jsonl',
+      path('messages.jsonl'),
+      ...policyArgs,
+      '--mode',
+      'envelope',
+      '--wait',
+      String(FIRST_WAIT),
+      '--json'
+    ],
+    undefined,
+    signal
+  )
   const report = parseReport(first)
   const statusOf = (id: string): string | undefined =>
     report?.messages.find((message) => message.id === id)?.status
@@ -154,7 +160,7 @@ export async function tellStory(io: CliIo, directory: string): Promise<string[]>
     files.length > 0 && !plaintextFound,
     `"${SECRET_MARKER}" and "espresso" appear nowhere in the store's bytes`
   )
-  const inspect = await runDnt(['inspect', ...keyArgs])
+  const inspect = await runDnt(['inspect', ...keyArgs], undefined, signal)
   say.block(inspect.stdout)
   say.check(
     inspect.code === 0 && inspect.stdout.includes(`${CRITICAL_COUNT} queued`),
@@ -162,12 +168,12 @@ export async function tellStory(io: CliIo, directory: string): Promise<string[]>
   )
 
   say.heading('The sender retries, and crashes (SIGKILL) in the middle')
-  const crashing = startDnt(['flush', ...keyArgs, ...policyArgs, '--wait', '60'])
-  await new Promise((resolve) => setTimeout(resolve, CRASH_AFTER))
+  const crashing = startDnt(['flush', ...keyArgs, ...policyArgs, '--wait', '60'], signal)
+  await pause(CRASH_AFTER, signal)
   crashing.process.kill('SIGKILL')
   const crashed = await crashing.result
   say.line(`dnt flush --wait 60: ${exitOf(crashed)}`)
-  const afterCrash = await runDnt(['inspect', ...keyArgs, '--json'])
+  const afterCrash = await runDnt(['inspect', ...keyArgs, '--json'], undefined, signal)
   const survivors = afterCrash.code === 0 ? (JSON.parse(afterCrash.stdout) as unknown[]).length : -1
   say.check(
     crashed.signal === 'SIGKILL' && survivors === CRITICAL_COUNT,
@@ -175,21 +181,24 @@ export async function tellStory(io: CliIo, directory: string): Promise<string[]>
   )
 
   say.heading('The sender restarts from the store, then the receiver comes back')
-  const restarted = startDnt(['flush', ...keyArgs, ...policyArgs, '--wait', '20'])
-  await new Promise((resolve) => setTimeout(resolve, CRASH_AFTER))
-  const listener = startDnt([
-    'listen',
-    '--key',
-    receiverKey,
-    '--listen',
-    listenAddress,
-    '--protocol',
-    ORDER_PROTOCOL,
-    '--protocol',
-    PRESENCE_PROTOCOL,
-    '--jsonl',
-    receivedFile
-  ])
+  const restarted = startDnt(['flush', ...keyArgs, ...policyArgs, '--wait', '20'], signal)
+  await pause(CRASH_AFTER, signal)
+  const listener = startDnt(
+    [
+      'listen',
+      '--key',
+      receiverKey,
+      '--listen',
+      listenAddress,
+      '--protocol',
+      ORDER_PROTOCOL,
+      '--protocol',
+      PRESENCE_PROTOCOL,
+      '--jsonl',
+      receivedFile
+    ],
+    signal
+  )
   try {
     await listener.waitForLine(/listening on (\S+)/, READY_TIMEOUT)
     say.line(`receiver listening on ${listenAddress}`)
@@ -200,17 +209,21 @@ export async function tellStory(io: CliIo, directory: string): Promise<string[]>
     say.heading(`The receiver is up: ${MODERATE_COUNT} more presence pings`)
     const secondBatch = presencePings('hello', MODERATE_COUNT)
     writeFileSync(path('more.jsonl'), toJsonl(secondBatch))
-    const second = await runDnt([
-      'send',
-      ...keyArgs,
-      '--to',
-      to,
-      '--jsonl',
-      path('more.jsonl'),
-      ...policyArgs,
-      '--mode',
-      'envelope'
-    ])
+    const second = await runDnt(
+      [
+        'send',
+        ...keyArgs,
+        '--to',
+        to,
+        '--jsonl',
+        path('more.jsonl'),
+        ...policyArgs,
+        '--mode',
+        'envelope'
+      ],
+      undefined,
+      signal
+    )
     say.line(`dnt send: ${exitOf(second)} ${second.stdout.trim()}`)
     say.check(second.code === 0, 'moderate messages are delivered when the peer is reachable')
   } finally {
