@@ -26,8 +26,8 @@ describe('libp2p-service example', () => {
       { id: 'order-1001', status: 'delivered' },
       { id: 'order-1001', status: 'delivered' },
       { id: 'order-1001', status: 'delivered' },
-      { id: 'order-1002', status: 'queued' },
-      { id: 'order-1003', status: 'queued' },
+      { id: 'order-1002', status: 'queued', nextAttemptAt: expect.any(Number) },
+      { id: 'order-1003', status: 'queued', nextAttemptAt: expect.any(Number) },
       { id: 'order-1001', status: 'delivered' }
     ])
     expect(result.processed).toEqual(['order-1001', 'order-1002', 'order-1003'])

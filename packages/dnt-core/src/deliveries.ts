@@ -173,7 +173,7 @@ export class Deliveries {
     attempt: Attempt
   ): void {
     queue.round++
-    const nextAttemptAt = this.backOff(queue, failed, attempt)
+    const nextAttemptAt = this.backOff(queue, failed, attempt, true)
     for (const entry of Array.from(queue.entries())) {
       if (!entry.inFlight) this.fates.charge(queue, entry, error, nextAttemptAt)
     }
@@ -192,13 +192,21 @@ export class Deliveries {
     attempt: Attempt
   ): void {
     queue.round++
-    const nextAttemptAt = this.backOff(queue, failed, attempt)
+    const nextAttemptAt = this.backOff(queue, failed, attempt, false)
     this.fates.charge(queue, failed, error, nextAttemptAt)
     this.reportFailure(queue, error, 'message', nextAttemptAt)
   }
 
-  /** Starts a new backoff window; returns the wall-clock time of the next attempt. */
-  private backOff(queue: PeerQueue, failed: PendingEntry, attempt: Attempt): number {
+  /**
+   * Starts a new backoff window; returns the wall-clock time of the next
+   * attempt. `unreachable`: the attempt found no connection.
+   */
+  private backOff(
+    queue: PeerQueue,
+    failed: PendingEntry,
+    attempt: Attempt,
+    unreachable: boolean
+  ): number {
     const { rules, scheduler, options, totals } = this.context
     queue.failures++
     queue.proven = false
@@ -207,15 +215,17 @@ export class Deliveries {
     totals.failedAttempts++
     const head = queue.first() ?? failed
     let delay = rules.delay(head.level, queue.failures)
-    if (queue.reachableDuringAttempt && !attempt.early) {
-      // the peer said it was reachable while this attempt ran: the window's one early attempt, now
+    if (queue.reachableDuringAttempt && !attempt.early && unreachable) {
+      // this attempt found no connection, yet the peer said it was reachable meanwhile (not through
+      // this attempt's own dial, which would have connected): the window's one early attempt, now
       delay = MIN_RETRY_DELAY
       queue.earlyUsed = true
       queue.earlyPending = true
     }
     queue.reachableDuringAttempt = false
     queue.retryAt = scheduler.now() + delay
-    return options.clock.now() + delay
+    // whole milliseconds, as every time the outbox reports
+    return Math.ceil(options.clock.now() + delay)
   }
 
   private reportFailure(

@@ -90,7 +90,7 @@ export class EntryFates {
     entry.attempts++
     entry.lastError = describeError(error)
     entry.nextAttemptAt =
-      nextAttemptAt ?? options.clock.now() + Math.max(0, queue.retryAt - scheduler.now())
+      nextAttemptAt ?? Math.ceil(options.clock.now() + Math.max(0, queue.retryAt - scheduler.now()))
     if (rules.exhausted(entry)) {
       this.abandon(queue, entry, 'exhausted', error)
     } else if (entry.expiresAt <= scheduler.now()) {

@@ -4,6 +4,7 @@ import {
   definePolicy,
   type Entry,
   Outbox,
+  PeerUnreachableError,
   type Transport
 } from '../src/index.js'
 import { manualClock } from '../src/testing/index.js'
@@ -100,7 +101,7 @@ describe('connection churn does not defeat backoff (#19 item 11)', () => {
 })
 
 describe('a reconnect while an attempt runs', () => {
-  it('is remembered: when that attempt fails, the next is early (once per window)', async () => {
+  it('after an attempt that found no connection, the next is early (once per window); after a message failure, not', async () => {
     const { ControlledTransport } = await import('./controlled.js')
     const { manualClock } = await import('../src/testing/index.js')
     const clock = manualClock()
@@ -112,19 +113,28 @@ describe('a reconnect while an attempt runs', () => {
     await outbox.start()
     const sent = outbox.send({ id: 'x', peer: PEER_A, protocol: '/p', payload: bytes('x') })
     await clock.advance(0)
-    transport.reachable(PEER_A) // the connection came up while the first attempt ran
-    transport.of('x').fail(new DeliveryFailedError('the handler was not registered yet'))
+    transport.reachable(PEER_A) // the peer connected to us while our dial was still failing
+    transport.of('x').fail(new PeerUnreachableError('dial timed out'))
     expect((await sent).status).toBe('queued')
     await clock.advance(1)
     expect(transport.calls).toEqual(['x', 'x'])
     // the early attempt of this window is spent: another reconnect during it changes nothing
     transport.reachable(PEER_A)
-    transport.of('x').fail(new DeliveryFailedError('still not registered'))
+    transport.of('x').fail(new PeerUnreachableError('still no connection'))
     await clock.advance(30_000)
     expect(transport.calls).toEqual(['x', 'x'])
     await clock.advance(30_000)
     expect(transport.calls).toEqual(['x', 'x', 'x'])
     transport.of('x').succeed()
+    await clock.advance(0)
+    // a failure of the message itself: the reachable event was this attempt's own connection
+    const other = outbox.send({ id: 'y', peer: PEER_A, protocol: '/p', payload: bytes('y') })
+    await clock.advance(0)
+    transport.reachable(PEER_A)
+    transport.of('y').fail(new DeliveryFailedError('the handler was not registered yet'))
+    expect((await other).status).toBe('queued')
+    await clock.advance(1)
+    expect(transport.calls.filter((id) => id === 'y')).toEqual(['y'])
     await outbox.stop()
   })
 })

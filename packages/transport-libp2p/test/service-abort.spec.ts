@@ -131,7 +131,7 @@ describe('send() with an AbortSignal (libp2p AbortOptions)', () => {
       { ...down.target, id: 'kept', payload: new Uint8Array([3]) },
       { signal: controller.signal }
     )
-    expect(result).toEqual({ id: 'kept', status: 'queued' })
+    expect(result).toEqual({ id: 'kept', status: 'queued', nextAttemptAt: expect.any(Number) })
     controller.abort(new Error('too late'))
     // the same id again, aborted at once: the earlier answer, and the message stays
     const again = new AbortController()
@@ -140,7 +140,11 @@ describe('send() with an AbortSignal (libp2p AbortOptions)', () => {
       { signal: again.signal }
     )
     again.abort(new Error('gone'))
-    await expect(resend).resolves.toEqual({ id: 'kept', status: 'queued' })
+    await expect(resend).resolves.toEqual({
+      id: 'kept',
+      status: 'queued',
+      nextAttemptAt: result.nextAttemptAt
+    })
     expect(service.outbox.entries().map((entry) => entry.id)).toEqual(['kept'])
 
     const receiver = await createNode({
