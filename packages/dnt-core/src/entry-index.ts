@@ -5,6 +5,7 @@ import { PeerQueue } from './peer-queue.js'
 import type { PendingEntry } from './pending-entry.js'
 import { RecentDeliveries } from './recent-deliveries.js'
 import { TallyMap } from './stats.js'
+import type { Entry } from './types.js'
 
 /** How many recently reachable peers keep their "pipelining allowed" state after their queue emptied. */
 const PROVEN_PEERS_REMEMBERED = 4096
@@ -113,6 +114,16 @@ export class EntryIndex {
         `outbox full for peer ${peer}: ${queuedEntries} entries and ${queuedBytes} bytes queued (limits per peer: ${limits.maxEntriesPerPeer} entries, ${limits.maxBytesPerPeer} bytes)`
       )
     }
+  }
+
+  /** Copies of the queued entries (of `peer`, or all), FIFO per peer. */
+  queuedCopies(peer?: string): Entry[] {
+    const copies: Entry[] = []
+    for (const queue of this.peers.values()) {
+      if (peer !== undefined && queue.peer !== peer) continue
+      for (const entry of queue.entries()) copies.push(entry.toEntry())
+    }
+    return copies
   }
 
   clear(): void {

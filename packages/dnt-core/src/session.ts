@@ -153,5 +153,9 @@ export function adoptEntries(context: OutboxContext, entries: Entry[]): PendingE
     adopted.push(entry)
     emit('queued', () => ({ entry: entry.toEntry() }))
   }
+  for (const peer of new Set(adopted.map((entry) => entry.peer))) {
+    const queue = index.peers.get(peer)
+    if (queue !== undefined) context.reschedule(queue)
+  }
   return adopted
 }

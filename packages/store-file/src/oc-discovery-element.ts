@@ -185,15 +185,11 @@ function applyExtra(entry: Entry, extra: Record<string, unknown>): void {
   if (extra.lastError !== undefined) entry.lastError = extra.lastError as string
   if (extra.deadLetter !== undefined) entry.deadLetter = extra.deadLetter as DeadLetter
   if (extra.delivered !== undefined) {
-    const delivered = extra.delivered as { at?: unknown; reply?: unknown } | null
-    const reply = delivered?.reply
+    const { at, reply } = (extra.delivered ?? {}) as { at?: unknown; reply?: unknown }
     if (typeof reply !== 'string' || reply.length % 4 !== 0 || !BASE64_CHARACTERS.test(reply)) {
       fail('"dntkit.delivered.reply" is not standard base64')
     }
-    entry.delivered = {
-      at: delivered?.at as number,
-      reply: new Uint8Array(Buffer.from(reply, 'base64'))
-    }
+    entry.delivered = { at: at as number, reply: new Uint8Array(Buffer.from(reply, 'base64')) }
   }
   // types are checked by validateEntry on the finished entry
 }
