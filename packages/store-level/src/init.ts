@@ -11,7 +11,9 @@ import type { LockMode, Platform } from './platform.js'
  * any encodings fits without a cast.
  */
 export interface ApplicationDatabase {
+  /** `'open'` once the database is open (abstract-level's status). */
   readonly status: string
+  /** A binary sublevel of the database: the store keeps its keys in one. */
   sublevel(name: string, options: { keyEncoding: 'view'; valueEncoding: 'view' }): object
 }
 
