@@ -51,6 +51,28 @@ describe('outbox under store and network faults (#19)', () => {
     expect(outbox.size).toBe(0)
   })
 
+  it('1. the same with attempts pipelined: the requeued entry is taken once, not twice', async () => {
+    // The old scheduler could take one entry into two attempts only when a peer had
+    // several in flight; with one attempt at a time the case above passed before the split.
+    const { outbox, transport, clock } = await startOutbox({ policy, perPeerConcurrency: 3 })
+    const queued = []
+    for (const text of ['1', '2']) {
+      queued.push(await outbox.send({ peer: PEER_A, protocol: '/p', payload: bytes(text) }))
+    }
+    const dead = await outbox.send(
+      { peer: PEER_A, protocol: '/p', payload: bytes('d') },
+      { level: 'fragile' }
+    )
+    await clock.advance(1_000)
+    expect(outbox.deadLetters().map((entry) => entry.id)).toEqual([dead.id])
+    expect(await outbox.requeue([dead.id])).toBe(1)
+    transport.set(PEER_A, 'up')
+    await clock.advance(1_000)
+    await clock.advance(1_000)
+    expect(transport.deliveredTo(PEER_A)).toEqual([...queued.map((result) => result.id), dead.id])
+    expect(outbox.size).toBe(0)
+  })
+
   it('3. nothing is written before the first attempt settles: a refused message is never persisted', async () => {
     const transport = new ControlledTransport()
     const { outbox, store } = await startOutbox({ policy, transport })
