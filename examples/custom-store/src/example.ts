@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   defaultPreset,
-  deriveStoreKey,
   type Entry,
   ed25519FromSeed,
   Outbox,
   PeerUnreachableError,
   type Transport
 } from '@dntkit/core'
+import { deriveStoreKey } from '@dntkit/core/plugin'
 import initSqlJs from 'sql.js'
 import { sqliteStore } from './sqlite-store.js'
 

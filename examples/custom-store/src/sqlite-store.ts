@@ -1,17 +1,19 @@
 import { readFile } from 'node:fs/promises'
 import {
-  AbstractStore,
   DecryptionError,
-  decodeEntry,
   type Entry,
-  encodeEntry,
-  open as openSealed,
   type Store,
   StoreCorruptError,
-  StoreKeyMismatchError,
+  StoreKeyMismatchError
+} from '@dntkit/core'
+import {
+  AbstractStore,
+  decodeEntry,
+  encodeEntry,
+  open as openSealed,
   seal,
   type ValidBatch
-} from '@dntkit/core'
+} from '@dntkit/core/plugin'
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js'
 import { writeDurably } from './durable-write.js'
 import { acquireLock } from './lock-file.js'

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { deriveStoreKey, ed25519FromSeed } from '@dntkit/core'
+import { ed25519FromSeed } from '@dntkit/core'
+import { deriveStoreKey } from '@dntkit/core/plugin'
 import { storeSuite } from '@dntkit/core/testing'
 import { sqliteStore } from '../src/sqlite-store.js'
 

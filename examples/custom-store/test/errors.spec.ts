@@ -3,13 +3,13 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  deriveStoreKey,
   ed25519FromSeed,
   StoreClosedError,
   StoreCorruptError,
   StoreKeyMismatchError,
   StoreLockedError
 } from '@dntkit/core'
+import { deriveStoreKey } from '@dntkit/core/plugin'
 import { testEntry } from '@dntkit/core/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../src/sqlite-store.js'

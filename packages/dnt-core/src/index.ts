@@ -8,6 +8,10 @@
  * `moderate`: a few retries in memory; `none`: never kept). Persistence and
  * delivery are pluggable: any `Store` and any `Transport`.
  *
+ * This entry holds what an application calls or names; the building blocks
+ * only store and transport authors use are in `@dntkit/core/plugin`, the
+ * conformance suites and test helpers in `@dntkit/core/testing`.
+ *
  * @example
  *
  * ```ts
@@ -20,30 +24,15 @@
  * await outbox.stop()
  * ```
  */
-export { type Aead, createAead, type KeySource } from './aead.js'
-export {
-  type Backoff,
-  type BackoffFunction,
-  backoffDelay,
-  type ExponentialBackoff,
-  type FixedBackoff
+export type {
+  Backoff,
+  BackoffFunction,
+  ExponentialBackoff,
+  FixedBackoff
 } from './backoff.js'
-export { ByteReader, ByteWriter, concatBytes, utf8 } from './bytes.js'
 export { type Clock, systemClock, type TimerHandle, type TimerOptions } from './clock.js'
 export { createEntry } from './create-entry.js'
-export {
-  deriveKeyBytes,
-  deriveStoreKey,
-  importAeadKey,
-  NONCE_BYTES,
-  open,
-  type PrivateKeyInput,
-  rawPrivateKey,
-  resolveStoreKey,
-  seal,
-  TAG_BYTES
-} from './crypto.js'
-export { decodeEntry, encodeEntry } from './entry-codec.js'
+export type { PrivateKeyInput } from './crypto.js'
 export {
   DecryptionError,
   DeliveryFailedError,
@@ -89,18 +78,10 @@ export {
   ocDiscoveryPreset,
   type Policy,
   type PolicyInit,
-  validateLevel,
   validatePolicy
 } from './policy.js'
 export type { RepairedFile, RepairLoss, StoreRepairReport } from './repair-report.js'
 export type { OutboxStats, Tally } from './stats.js'
-export {
-  AbstractStore,
-  type AbstractStoreInit,
-  type StoreStatus,
-  type ValidBatch
-} from './store-base.js'
-export { StoreKey, type StoreKeyInit, type StoreKeyOrigin } from './store-key.js'
 export type {
   DeadLetter,
   Delivered,
@@ -118,4 +99,3 @@ export type {
   StoreNode,
   Transport
 } from './types.js'
-export { cloneEntry, validateBatch, validateEntry, validateMessage } from './validate.js'

@@ -48,7 +48,8 @@ export interface AbstractStoreInit {
  * @example
  *
  * ```ts
- * import { AbstractStore, type Entry, type ValidBatch } from '@dntkit/core'
+ * import type { Entry } from '@dntkit/core'
+ * import { AbstractStore, type ValidBatch } from '@dntkit/core/plugin'
  *
  * class MapStore extends AbstractStore {
  *   private readonly entries = new Map<string, Entry>()

@@ -1,18 +1,20 @@
 import { createCipheriv, generateKeyPairSync, hkdfSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
-  createAead,
   DecryptionError,
-  deriveKeyBytes,
-  deriveStoreKey,
   ed25519FromSeed,
   encodePrivateKey,
   InvalidKeyError,
+  parsePrivateKey
+} from '../src/index.js'
+import {
+  createAead,
+  deriveKeyBytes,
+  deriveStoreKey,
   open,
-  parsePrivateKey,
   rawPrivateKey,
   seal
-} from '../src/index.js'
+} from '../src/plugin/index.js'
 
 const seed = Uint8Array.from({ length: 32 }, (_, index) => index + 1)
 const privateKey = ed25519FromSeed(seed)

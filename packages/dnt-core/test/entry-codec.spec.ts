@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createId, decodeEntry, type Entry, encodeEntry, idTime } from '../src/index.js'
+import { createId, type Entry, idTime } from '../src/index.js'
+import { decodeEntry, encodeEntry } from '../src/plugin/index.js'
 import { testEntry } from '../src/testing/index.js'
 
 const metaValue = fc.oneof(

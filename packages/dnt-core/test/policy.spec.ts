@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import {
-  backoffDelay,
   defaultPreset,
   definePolicy,
   levelOf,
   ocDiscoveryPreset,
   validatePolicy
 } from '../src/index.js'
+import { backoffDelay } from '../src/plugin/index.js'
 
 describe('policy', () => {
   it('the oc-discovery preset mirrors the Go original', () => {

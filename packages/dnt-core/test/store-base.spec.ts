@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import {
-  AbstractStore,
   type Entry,
   memoryStore,
   StoreClosedError,
   StoreLockedError,
-  StoreReadOnlyError,
-  type ValidBatch
+  StoreReadOnlyError
 } from '../src/index.js'
+import { AbstractStore, type ValidBatch } from '../src/plugin/index.js'
 import { storeSuite, testEntry } from '../src/testing/index.js'
 
 /** A store on a map whose primitives record their calls and can be held or failed. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ed25519FromSeed, StoreKey } from '../src/index.js'
+import { ed25519FromSeed } from '../src/index.js'
+import { StoreKey } from '../src/plugin/index.js'
 
 const nodeKey = ed25519FromSeed(new Uint8Array(32).fill(3))
 const givenKey = ed25519FromSeed(new Uint8Array(32).fill(4))

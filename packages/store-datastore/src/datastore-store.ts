@@ -1,18 +1,20 @@
 import {
-  AbstractStore,
-  type Aead,
-  createAead,
   defaultLogger,
   type Entry,
-  encodeEntry,
   type Logger,
   type Store,
   StoreClosedError,
   StoreCorruptError,
   StoreLockedError,
-  type StoreNode,
-  type ValidBatch
+  type StoreNode
 } from '@dntkit/core'
+import {
+  AbstractStore,
+  type Aead,
+  createAead,
+  encodeEntry,
+  type ValidBatch
+} from '@dntkit/core/plugin'
 import type { Datastore } from 'interface-datastore'
 import { type Change, commit } from './commit.js'
 import { KEY_LABEL, LOGGER_NAME } from './constants.js'

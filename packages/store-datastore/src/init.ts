@@ -1,4 +1,5 @@
-import { type LoggerFactory, type PrivateKeyInput, StoreKey } from '@dntkit/core'
+import type { LoggerFactory, PrivateKeyInput } from '@dntkit/core'
+import { StoreKey } from '@dntkit/core/plugin'
 import type { Datastore } from 'interface-datastore'
 import { DEFAULT_PREFIX } from './constants.js'
 

@@ -1,4 +1,5 @@
-import { decodeEntry, type Entry, StoreCorruptError } from '@dntkit/core'
+import { type Entry, StoreCorruptError } from '@dntkit/core'
+import { decodeEntry } from '@dntkit/core/plugin'
 import type { Datastore, Pair } from 'interface-datastore'
 import type { KeyLayout } from './key-layout.js'
 import type { ValueCodec } from './value-codec.js'

@@ -1,13 +1,5 @@
-import {
-  type Aead,
-  concatBytes,
-  DecryptionError,
-  NONCE_BYTES,
-  StoreCorruptError,
-  StoreKeyMismatchError,
-  TAG_BYTES,
-  utf8
-} from '@dntkit/core'
+import { DecryptionError, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
+import { type Aead, concatBytes, NONCE_BYTES, TAG_BYTES, utf8 } from '@dntkit/core/plugin'
 import {
   FORMAT_VERSION,
   KEY_LABEL,

@@ -1,4 +1,4 @@
-import { type Aead, concatBytes, utf8 } from '@dntkit/core'
+import { type Aead, concatBytes, utf8 } from '@dntkit/core/plugin'
 import type { Key } from 'interface-datastore'
 import { KEY_LABEL } from './constants.js'
 

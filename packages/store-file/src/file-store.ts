@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import {
-  type Aead,
-  createAead,
   defaultLogger,
   describeError,
   type Entry,
-  encodeEntry,
   StoreClosedError,
-  StoreKey,
   type StoreNode,
-  StoreReadOnlyError,
-  type ValidBatch
+  StoreReadOnlyError
 } from '@dntkit/core'
+import { type Aead, createAead, encodeEntry, StoreKey, type ValidBatch } from '@dntkit/core/plugin'
 import { JournalLedger, removeReplaced } from './compaction.js'
 import { DEFAULT_COMPACTION, FILE_STORE_LABEL, LOGGER_NAME } from './constants.js'
 import { type FileStore, type FileStoreInit, resolveFileStoreInit } from './file-store-init.js'

@@ -1,7 +1,8 @@
 import { constants } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Aead, concatBytes, StoreUnavailableError } from '@dntkit/core'
+import { StoreUnavailableError } from '@dntkit/core'
+import { type Aead, concatBytes } from '@dntkit/core/plugin'
 import { replaceFile, writeAll } from './file-system.js'
 import {
   encodeHeader,

@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
-import {
-  type Aead,
-  DecryptionError,
-  type Entry,
-  NONCE_BYTES,
-  StoreCorruptError,
-  StoreKeyMismatchError,
-  TAG_BYTES,
-  validateEntry
-} from '@dntkit/core'
+import { DecryptionError, type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
+import { type Aead, NONCE_BYTES, TAG_BYTES, validateEntry } from '@dntkit/core/plugin'
 import { errorCode } from './file-system.js'
 import { splitArray } from './json-scan.js'
 import { decodeElement, type ElementOrigin, encodeElement } from './oc-discovery-element.js'

@@ -2,12 +2,12 @@ import { readFile, realpath } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { StoreRepairReport } from '@dntkit/core'
 import {
-  createAead,
   defaultLogger,
   type LoggerFactory,
   type PrivateKeyInput,
   StoreCorruptError
 } from '@dntkit/core'
+import { createAead } from '@dntkit/core/plugin'
 import { keepAside } from './aside.js'
 import { LOCK_SUFFIX, LOGGER_NAME, OC_DISCOVERY_LABEL } from './constants.js'
 import { acquireLock } from './lock.js'

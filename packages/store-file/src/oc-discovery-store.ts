@@ -1,17 +1,14 @@
 import { readFile, realpath } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  type Aead,
-  cloneEntry,
-  createAead,
   defaultLogger,
   describeError,
   type Entry,
   type LoggerFactory,
   type PrivateKeyInput,
-  type Store,
-  type ValidBatch
+  type Store
 } from '@dntkit/core'
+import { type Aead, cloneEntry, createAead, type ValidBatch } from '@dntkit/core/plugin'
 import { keepAside } from './aside.js'
 import { LOCK_SUFFIX, LOGGER_NAME, OC_DISCOVERY_LABEL } from './constants.js'
 import { resolveOnCorrupt } from './file-store-init.js'

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path'
-import type { Aead } from '@dntkit/core'
+import type { Aead } from '@dntkit/core/plugin'
 import { replaceFile, writeAll } from './file-system.js'
 import { type Held, NO_ASSOCIATED_DATA } from './oc-discovery-read.js'
 

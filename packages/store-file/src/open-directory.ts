@@ -1,13 +1,7 @@
 import { realpath, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  type Aead,
-  decodeEntry,
-  describeError,
-  type Entry,
-  type Logger,
-  StoreCorruptError
-} from '@dntkit/core'
+import { describeError, type Entry, type Logger, StoreCorruptError } from '@dntkit/core'
+import { type Aead, decodeEntry } from '@dntkit/core/plugin'
 import { keepAside } from './aside.js'
 import { LOCK_FILE } from './constants.js'
 import { corruptionError, describeDamage } from './damage-report.js'

@@ -1,6 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Aead } from '@dntkit/core'
+import type { Aead } from '@dntkit/core/plugin'
 import { fileTimestamp, keepAside } from './aside.js'
 import { syncDirectory } from './file-system.js'
 import { Journal } from './journal.js'

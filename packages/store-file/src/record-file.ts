@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { type Aead, StoreCorruptError } from '@dntkit/core'
+import { StoreCorruptError } from '@dntkit/core'
+import type { Aead } from '@dntkit/core/plugin'
 import { OPEN_CONCURRENCY } from './constants.js'
 import {
   type FileHeader,

@@ -1,4 +1,5 @@
-import { NONCE_BYTES, StoreCorruptError, TAG_BYTES, utf8 } from '@dntkit/core'
+import { StoreCorruptError } from '@dntkit/core'
+import { NONCE_BYTES, TAG_BYTES, utf8 } from '@dntkit/core/plugin'
 
 /**
  * The byte layout shared by journal and snapshot files:

@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from '@dntkit/core'
+import { ByteReader, ByteWriter } from '@dntkit/core/plugin'
 import { decode as decodeVarint, encodingLength } from 'uint8-varint'
 
 /**

@@ -1,4 +1,4 @@
-import type { Aead } from '@dntkit/core'
+import type { Aead } from '@dntkit/core/plugin'
 import {
   type FileHeader,
   FRAME_BYTES,

@@ -1,12 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  type Aead,
-  decodeEntry,
-  type Entry,
-  StoreCorruptError,
-  StoreKeyMismatchError
-} from '@dntkit/core'
+import { type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
+import { type Aead, decodeEntry } from '@dntkit/core/plugin'
 import { TEMPORARY_SUFFIX } from './constants.js'
 import {
   damagedRecords,

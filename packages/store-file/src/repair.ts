@@ -2,13 +2,13 @@ import { realpath, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { RepairedFile, StoreRepairReport } from '@dntkit/core'
 import {
-  createAead,
   defaultLogger,
   type LoggerFactory,
   type PrivateKeyInput,
   StoreCorruptError,
   StoreKeyMismatchError
 } from '@dntkit/core'
+import { createAead } from '@dntkit/core/plugin'
 import { FILE_STORE_LABEL, LOCK_FILE, LOGGER_NAME } from './constants.js'
 import { acquireLock } from './lock.js'
 import { rebuildStore } from './rebuild.js'

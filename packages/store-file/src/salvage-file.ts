@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import type { Aead } from '@dntkit/core'
+import type { Aead } from '@dntkit/core/plugin'
 import {
   encodeHeader,
   type FileHeader,

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type Aead, decodeEntry } from '@dntkit/core'
+import { type Aead, decodeEntry } from '@dntkit/core/plugin'
 import { type FileKind, fileName, JOURNAL, kindName, SNAPSHOT } from './record-format.js'
 import { CHUNK, decodeBatch, decodeSnapshotRecord, entryId } from './record-payload.js'
 import type { ScannedRecord } from './record-scan.js'

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
-import { type Aead, decodeEntry, type Entry, StoreCorruptError } from '@dntkit/core'
+import { type Entry, StoreCorruptError } from '@dntkit/core'
+import { type Aead, decodeEntry } from '@dntkit/core/plugin'
 import { SNAPSHOT_CHUNK_BYTES } from './constants.js'
 import { replaceFile, writeAll } from './file-system.js'
 import { damagedRecords, type LoadedFile, readRecords } from './record-file.js'

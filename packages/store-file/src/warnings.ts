@@ -1,4 +1,5 @@
-import { AbstractStore, type Logger } from '@dntkit/core'
+import type { Logger } from '@dntkit/core'
+import { AbstractStore } from '@dntkit/core/plugin'
 
 /** What a warning is about. */
 export type StoreWarningCode =

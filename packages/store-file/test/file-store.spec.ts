@@ -1,13 +1,13 @@
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  deriveKeyBytes,
   type Entry,
   StoreClosedError,
   StoreCorruptError,
   StoreKeyMismatchError,
   StoreLockedError
 } from '@dntkit/core'
+import { deriveKeyBytes } from '@dntkit/core/plugin'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FILE_STORE_LABEL, type FileStore, fileStore, type StoreWarning } from '../src/index.js'
 import {

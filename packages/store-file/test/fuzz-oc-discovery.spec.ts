@@ -9,7 +9,8 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Entry, StoreCorruptError, StoreKeyMismatchError, validateEntry } from '@dntkit/core'
+import { type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
+import { validateEntry } from '@dntkit/core/plugin'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ocDiscoveryFileStore } from '../src/index.js'

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Entry, encodeEntry } from '@dntkit/core'
+import type { Entry } from '@dntkit/core'
+import { encodeEntry } from '@dntkit/core/plugin'
 import { fileStore, type StoreWarning } from '../src/index.js'
 import { entry, random } from './fixtures.js'
 

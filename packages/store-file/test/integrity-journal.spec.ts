@@ -8,7 +8,8 @@
  */
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { deriveKeyBytes, type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
+import { type Entry, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
+import { deriveKeyBytes } from '@dntkit/core/plugin'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FILE_STORE_LABEL, fileStore } from '../src/index.js'
 import {

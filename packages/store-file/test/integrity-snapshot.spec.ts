@@ -6,13 +6,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  createAead,
-  deriveKeyBytes,
-  type Entry,
-  encodeEntry,
-  StoreCorruptError
-} from '@dntkit/core'
+import { type Entry, StoreCorruptError } from '@dntkit/core'
+import { createAead, deriveKeyBytes, encodeEntry } from '@dntkit/core/plugin'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FILE_STORE_LABEL, fileStore } from '../src/index.js'
 import { parseHeader } from '../src/record-format.js'

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { encodeEntry } from '@dntkit/core'
+import { encodeEntry } from '@dntkit/core/plugin'
 import { describe, expect, it } from 'vitest'
 import {
   decodeBatch,

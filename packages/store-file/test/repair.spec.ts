@@ -2,11 +2,11 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   type Entry,
-  encodeEntry,
   StoreCorruptError,
   StoreKeyMismatchError,
   StoreLockedError
 } from '@dntkit/core'
+import { encodeEntry } from '@dntkit/core/plugin'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fileStore, repairFileStore, type StoreWarning } from '../src/index.js'

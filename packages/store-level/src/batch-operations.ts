@@ -1,11 +1,5 @@
-import {
-  cloneEntry,
-  DuplicateIdError,
-  decodeEntry,
-  type Entry,
-  encodeEntry,
-  validateEntry
-} from '@dntkit/core'
+import { DuplicateIdError, type Entry } from '@dntkit/core'
+import { cloneEntry, decodeEntry, encodeEntry, validateEntry } from '@dntkit/core/plugin'
 import type { AbstractBatchPutOperation } from 'abstract-level'
 import type { StoreDatabase } from './database.js'
 import { entryKey } from './key-layout.js'

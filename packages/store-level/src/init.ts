@@ -1,4 +1,5 @@
-import { type LoggerFactory, type PrivateKeyInput, StoreKey } from '@dntkit/core'
+import type { LoggerFactory, PrivateKeyInput } from '@dntkit/core'
+import { StoreKey } from '@dntkit/core/plugin'
 import type { AbstractLevel } from 'abstract-level'
 import { DEFAULT_PREFIX } from './constants.js'
 import type { LockMode, Platform } from './platform.js'

@@ -1,16 +1,18 @@
 import {
-  AbstractStore,
-  type Aead,
-  createAead,
   defaultLogger,
   type Entry,
-  encodeEntry,
   type Logger,
   StoreClosedError,
   type StoreNode,
-  StoreReadOnlyError,
-  type ValidBatch
+  StoreReadOnlyError
 } from '@dntkit/core'
+import {
+  AbstractStore,
+  type Aead,
+  createAead,
+  encodeEntry,
+  type ValidBatch
+} from '@dntkit/core/plugin'
 import { type OutboxOperation, Reservations } from './batch-operations.js'
 import { KEY_LABEL, LOGGER_NAME } from './constants.js'
 import type { StoreDatabase } from './database.js'

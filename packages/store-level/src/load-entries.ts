@@ -1,4 +1,5 @@
-import { decodeEntry, type Entry, type Logger, StoreCorruptError } from '@dntkit/core'
+import { type Entry, type Logger, StoreCorruptError } from '@dntkit/core'
+import { decodeEntry } from '@dntkit/core/plugin'
 import { OPEN_READ_CHUNK } from './constants.js'
 import type { Operation, StoreDatabase } from './database.js'
 import {

@@ -1,13 +1,6 @@
-import type { Aead } from '@dntkit/core'
-import {
-  concatBytes,
-  DecryptionError,
-  NONCE_BYTES,
-  StoreCorruptError,
-  StoreKeyMismatchError,
-  TAG_BYTES,
-  utf8
-} from '@dntkit/core'
+import { DecryptionError, StoreCorruptError, StoreKeyMismatchError } from '@dntkit/core'
+import type { Aead } from '@dntkit/core/plugin'
+import { concatBytes, NONCE_BYTES, TAG_BYTES, utf8 } from '@dntkit/core/plugin'
 import {
   FORMAT_VERSION,
   KEY_LABEL,

@@ -1,5 +1,5 @@
-import type { Aead } from '@dntkit/core'
-import { concatBytes, utf8 } from '@dntkit/core'
+import type { Aead } from '@dntkit/core/plugin'
+import { concatBytes, utf8 } from '@dntkit/core/plugin'
 import { KEY_LABEL } from './constants.js'
 
 /** Turns an encoded entry into the value stored under `key`, and back. */

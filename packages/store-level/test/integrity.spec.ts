@@ -64,7 +64,7 @@ describe('wrong key', () => {
   })
 
   it('a store key given directly opens what the derived key wrote only if they are the same key', async () => {
-    const { deriveKeyBytes } = await import('@dntkit/core')
+    const { deriveKeyBytes } = await import('@dntkit/core/plugin')
     const entries = await seed()
     const key = await deriveKeyBytes(privateKey, 'dntkit/store-level/v1')
     const store = levelStore({ location, key })

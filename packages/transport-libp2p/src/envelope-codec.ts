@@ -1,4 +1,5 @@
-import { ByteReader, ByteWriter, type Meta } from '@dntkit/core'
+import type { Meta } from '@dntkit/core'
+import { ByteReader, ByteWriter } from '@dntkit/core/plugin'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_ID_BYTES, MAX_REASON_BYTES } from './constants.js'
 import { FrameError } from './frame-error.js'
