@@ -349,12 +349,16 @@ describe('bad input: exit code, one line naming the fault, nothing changed', () 
       const exited = new Promise<number | null>((resolve) =>
         holder.once('close', (code) => resolve(code))
       )
-      await new Promise<void>((resolve) => {
+      // the outbox's debug line once the store is open (and locked): 'started: N queued, ...'
+      await new Promise<void>((resolve, reject) => {
         let stderr = ''
         holder.stderr.on('data', (chunk: Buffer) => {
           stderr += chunk.toString()
-          if (stderr.includes('started with')) resolve()
+          if (/dntkit:outbox started: \d+ queued/.test(stderr)) resolve()
         })
+        holder.once('close', (code) =>
+          reject(new Error(`the holder exited (${code}) before its outbox started: ${stderr}`))
+        )
       })
       const held = snapshot(directory.path)
       // read-only: no lock taken, nothing written, the holder goes on
