@@ -1,8 +1,11 @@
 // The examples are starter templates: each is copied out of the repository with the packed
 // packages, installed with npm as a user would (registry for everything else), and must then
-// pass `npm start`, `npm run typecheck` and `npm test`. Needs Node >= 22 (the examples'
-// engines) and runs without the repository's polyfill. Every module an example imports must
+// pass `npm start` (a program exits 0; a page's dev server serves its page), `npm run
+// typecheck` and `npm test`. Needs Node >= 22 (the examples' engines) and runs without the
+// repository's polyfill. Every module an example imports must
 // be declared in its package.json. Usage: pnpm run check:examples [name ...]
+
+import { spawn } from 'node:child_process'
 import {
   cpSync,
   mkdtempSync,
@@ -46,6 +49,76 @@ function sourceFiles(directory) {
       (file) =>
         /\.(ts|mts|js|mjs)$/.test(file) && !file.includes('node_modules') && statSync(file).isFile()
     )
+}
+
+/** A terminal colour or style sequence (some tools colour part of an address). */
+const ANSI_STYLE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
+
+/**
+ * `npm start` as a user runs it. A program must exit 0. A server (a web page's dev server)
+ * must print the http://127.0.0.1 or localhost address it serves and answer 200 there with
+ * a page; it is then stopped: SIGTERM to its process group, SIGKILL 5 s later.
+ */
+function start(cwd, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['start'], {
+      cwd,
+      env: { ...env, NO_COLOR: '1' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let output = ''
+    let settled = false
+    let probing = false
+    const stopGroup = () => {
+      try {
+        process.kill(-child.pid, 'SIGTERM')
+      } catch {}
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL')
+        } catch {}
+      }, 5_000).unref()
+    }
+    const settle = (error, how) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      if (error) reject(error)
+      else resolve(how)
+    }
+    const timer = setTimeout(() => {
+      stopGroup()
+      settle(new Error(`npm start: neither exited nor served after 300 s\n${output.slice(-3000)}`))
+    }, 300_000)
+    const collect = (chunk) => {
+      output += chunk
+      const served = /(https?:\/\/(?:127\.0\.0\.1|localhost):\d+\/?)/.exec(
+        output.replace(ANSI_STYLE, '')
+      )
+      if (served === null || probing) return
+      probing = true
+      fetch(served[1])
+        .then(async (response) => {
+          const body = await response.text()
+          if (response.status !== 200 || !/<html/i.test(body))
+            throw new Error(`${served[1]} answered ${response.status} without a page`)
+          stopGroup()
+          settle(undefined, `served ${served[1]} (200, a page), then stopped`)
+        })
+        .catch((error) => {
+          stopGroup()
+          settle(new Error(`npm start: ${error.message}\n${output.slice(-3000)}`))
+        })
+    }
+    child.stdout.setEncoding('utf8').on('data', collect)
+    child.stderr.setEncoding('utf8').on('data', collect)
+    child.once('error', (error) => settle(new Error(`npm start: ${error.message}`)))
+    child.once('close', (code, signal) => {
+      if (code === 0) settle(undefined, 'passed')
+      else settle(new Error(`npm start: exit ${code ?? signal}\n${output.trim().slice(-6000)}`))
+    })
+  })
 }
 
 const chosen = process.argv.slice(2)
@@ -127,13 +200,14 @@ try {
     for (const script of ['start', 'typecheck', 'test']) {
       const begun = Date.now()
       try {
-        await npm(
-          target,
-          script === 'start' || script === 'test' ? [script] : ['run', script],
-          300_000
-        )
+        const how =
+          script === 'start'
+            ? await start(target, environment)
+            : await npm(target, script === 'test' ? [script] : ['run', script], 300_000).then(
+                () => 'passed'
+              )
         console.log(
-          `examples/${name}: npm ${script} passed (${Math.round((Date.now() - begun) / 1000)} s)`
+          `examples/${name}: npm ${script} ${how} (${Math.round((Date.now() - begun) / 1000)} s)`
         )
       } catch (error) {
         problems.push(`examples/${name}: npm ${script} failed: ${error.message}`)

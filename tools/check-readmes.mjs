@@ -2,7 +2,9 @@
 // user would compile it: against the packed packages installed with npm, strict, with the
 // `lib` and `types` the README names, and without skipLibCheck for dntkit's own declarations
 // (errors in other packages' declarations are counted, not failed: we cannot fix them).
-// Blocks that are whole programs are then run, each in an empty folder, and must exit 0.
+// Blocks that are whole programs are then run, each in a folder of its own that holds only
+// `node.key` (made by the packed CLI's `dnt keygen --out node.key`, as the READMEs tell a user
+// to do first), and must exit 0.
 //
 // Markers (an HTML comment on the lines right before a block's fence):
 //   <!-- check: compile-only, why it is not run -->   type-checked only
@@ -261,6 +263,12 @@ try {
       const folder = mkdtempSync(join(scratch, 'run-'))
       const begun = Date.now()
       try {
+        // the key file the READMEs tell a user to make first (`dnt keygen --out node.key`)
+        await run(
+          join(project, 'node_modules', '.bin', 'dnt'),
+          ['keygen', '--out', join(folder, 'node.key')],
+          { cwd: folder, env: environment, timeout: RUN_TIMEOUT }
+        )
         const output = await run(join(project, 'node_modules', '.bin', 'tsx'), [block.path], {
           cwd: folder,
           env: environment,

@@ -53,7 +53,14 @@ export function run(
   { cwd = ROOT, env = process.env, timeout = 300_000, echo = false } = {}
 ) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    // a process group of its own: a timeout kills what the command started too (tsx runs a
+    // second node, npm runs a shell), or their open pipes would hold the output open forever
+    const child = spawn(command, args, {
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let output = ''
     const collect = (chunk) => {
       output += chunk
@@ -64,7 +71,11 @@ export function run(
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
-      child.kill('SIGKILL')
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        child.kill('SIGKILL')
+      }
     }, timeout)
     child.once('error', (error) => {
       clearTimeout(timer)

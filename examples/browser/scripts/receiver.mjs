@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dnt = join(root, 'node_modules/@dntkit/cli/dist/bin.js')
 if (!existsSync(dnt)) {
-  console.error('the dnt CLI is not built: run `pnpm install && pnpm build` at the repository root')
+  console.error(
+    'the dnt CLI is missing: run `npm install` in this folder (inside the dntkit repository: `pnpm install && pnpm build` at its root)'
+  )
   process.exit(1)
 }
 const port = process.argv[2] ?? '9091'

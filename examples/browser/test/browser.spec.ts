@@ -144,6 +144,8 @@ describe('examples/browser in Chromium', () => {
     expect(received.map((record) => record.data)).toEqual(['one', 'two', 'three', 'four'])
     expect(received.map((record) => record.id)).toEqual(takenOver.map((item) => item.id))
     expect(new Set(received.map((record) => record.protocol))).toEqual(new Set([PROTOCOL]))
+    // delivered: the last failure is history, and the page no longer shows it
+    expect(await third.locator('#last-error').isVisible()).toBe(false)
 
     await mkdir(output, { recursive: true })
     await third.screenshot({ path: join(output, 'browser-example.png'), fullPage: true })

@@ -45,7 +45,14 @@ export async function repairFileStore(init: RepairFileStoreInit): Promise<StoreR
   }
   const log = (init.logger ?? defaultLogger)(`${LOGGER_NAME}:repair`)
   const key = await createAead(init, FILE_STORE_LABEL)
-  if (!(await stat(init.directory)).isDirectory()) {
+  const found = await stat(init.directory).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined
+    throw error
+  })
+  if (found === undefined) {
+    throw new TypeError(`repairFileStore: no store at "${init.directory}" (it does not exist)`)
+  }
+  if (!found.isDirectory()) {
     throw new TypeError(`repairFileStore: "${init.directory}" is not a directory`)
   }
   const directory = await realpath(init.directory)

@@ -94,6 +94,13 @@ async function listing(): Promise<Record<string, string>> {
 }
 
 describe('repairFileStore', () => {
+  it('a directory that does not exist: a TypeError naming it, nothing created', async () => {
+    await expect(repairFileStore({ directory: location, privateKey })).rejects.toThrow(
+      new TypeError(`repairFileStore: no store at "${location}" (it does not exist)`)
+    )
+    expect(await readdir(directory.path)).toEqual([])
+  })
+
   it('leaves a healthy store untouched', async () => {
     const batches = await write(5, 2)
     const before = await listing()
