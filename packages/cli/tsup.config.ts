@@ -8,5 +8,7 @@ export default defineConfig({
   sourcemap: true,
   target: 'es2022',
   platform: 'node',
-  splitting: true
+  splitting: true,
+  // the repository's polyfill is private: its few lines go into dist/bin.js
+  noExternal: ['@dntkit-tools/polyfill']
 })

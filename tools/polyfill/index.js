@@ -3,8 +3,8 @@
 // globals; every process this repository starts through pnpm (tests, bench, chaos actors, the
 // in-repo examples) loads this module first, through `nodeOptions` in pnpm-workspace.yaml
 // (NODE_OPTIONS=--import=@dntkit-tools/polyfill). It imports nothing and does nothing on
-// Node >= 22. The published CLI has its own (packages/cli/src/polyfill.ts); copied-out
-// examples need none: they declare node >= 22.
+// Node >= 22. The published CLI's binary bundles this file (packages/cli/src/bin.ts imports
+// it); copied-out examples need none: they declare node >= 22.
 if (typeof Promise.withResolvers !== 'function') {
   Object.defineProperty(Promise, 'withResolvers', {
     configurable: true,

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { olderNodeNotice } from '../src/polyfill.js'
+import { olderNodeNotice } from '../src/node-version.js'
 import { dnt, temporaryDirectory } from './helpers.js'
 
 describe('Node.js version notice', () => {
@@ -25,6 +25,39 @@ describe('Node.js version notice', () => {
       const lines = result.stderr.split('\n').filter((line) => line !== '')
       const expected = olderNodeNotice(process.versions.node)
       expect(lines).toEqual(expected === undefined ? [] : [expected])
+    } finally {
+      directory.remove()
+    }
+  })
+
+  it('the binary brings its own polyfill: without the repository NODE_OPTIONS a send dials (libp2p calls Promise.withResolvers)', async () => {
+    const directory = temporaryDirectory()
+    try {
+      const key = join(directory.path, 'node.key')
+      const peer = join(directory.path, 'peer.key')
+      for (const file of [key, peer]) {
+        expect((await dnt(['keygen', '--out', file], { env: { NODE_OPTIONS: '' } })).code).toBe(0)
+      }
+      const peerId = (await dnt(['id', '--key', peer], { env: { NODE_OPTIONS: '' } })).stdout.trim()
+      // nothing listens on port 1: the dial fails, the message is queued in memory (exit 3)
+      const result = await dnt(
+        [
+          'send',
+          '--key',
+          key,
+          '--store',
+          'memory:',
+          '--to',
+          `/ip4/127.0.0.1/tcp/1/p2p/${peerId}`,
+          '--protocol',
+          '/dntkit-test/1.0.0',
+          '--data',
+          'x'
+        ],
+        { env: { NODE_OPTIONS: '' } }
+      )
+      expect(result.code, result.stderr).toBe(3)
+      expect(result.stderr).not.toMatch(/withResolvers is not a function|TypeError/)
     } finally {
       directory.remove()
     }
