@@ -3,12 +3,10 @@ import { join } from 'node:path'
 import { handleEnvelopes } from '@dntkit/transport-libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type CliIo, installPromiseWithResolvers, runCli } from '../src/index.js'
+import { type CliIo, runCli } from '../src/index.js'
 import { readKeyFile } from '../src/key-file.js'
 import { createNode } from '../src/node.js'
 import { deadAddress, eventually, keygen, temporaryDirectory } from './helpers.js'
-
-installPromiseWithResolvers()
 
 function captureIo(tty: boolean): CliIo & { out: () => string; err: () => string } {
   let out = ''

@@ -7,7 +7,6 @@ import { fileStore, ocDiscoveryFileStore } from '@dntkit/store-file'
 import { levelStore } from '@dntkit/store-level'
 import { handleEnvelopes, libp2pTransport } from '@dntkit/transport-libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { installPromiseWithResolvers } from '../src/index.js'
 import { readKeyFile } from '../src/key-file.js'
 import { createNode } from '../src/node.js'
 import {
@@ -19,8 +18,6 @@ import {
   readJsonl,
   temporaryDirectory
 } from './helpers.js'
-
-installPromiseWithResolvers()
 
 const PROTOCOL = '/dntkit-test/secrets/1.0.0'
 /** A payload no log line or error message may contain. */

@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { ENVELOPE_PROTOCOL, handleEnvelopes } from '@dntkit/transport-libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
-import { installPromiseWithResolvers } from '../src/index.js'
 import { readKeyFile } from '../src/key-file.js'
 import { createNode } from '../src/node.js'
 import {
@@ -15,8 +14,6 @@ import {
   start,
   temporaryDirectory
 } from './helpers.js'
-
-installPromiseWithResolvers()
 
 /** Generous bounds against a hang, never a measure of speed. */
 const HANG = 45_000
