@@ -113,14 +113,34 @@ export class InboundRawStream {
 
   private async deliver(payload: Uint8Array): Promise<void> {
     const from = this.connection.remotePeer.toString()
+    let result: unknown
     try {
-      await this.context.handler({ protocol: this.protocol, payload }, from)
+      result = await this.context.handler({ protocol: this.protocol, payload }, from)
     } catch (error) {
       this.context.streamError('handler-error', asError(error))
       this.stream.abort(asError(error))
       return
     }
+    const { maxReplyBytes } = this.context.limits
+    if (result instanceof Uint8Array && result.byteLength > maxReplyBytes) {
+      const error = new Error(
+        `the handler's reply of ${result.byteLength} bytes to ${from} is over maxReplyBytes (${maxReplyBytes})`
+      )
+      this.context.streamError('reply-too-large', error)
+      this.stream.abort(error)
+      return
+    }
     this.context.handled()
+    // the reply goes before our side closes: a sender in remote-closed mode reads it to that end
+    if (result instanceof Uint8Array && result.byteLength > 0 && this.stream.status === 'open') {
+      try {
+        this.stream.send(result)
+      } catch (error) {
+        this.context.streamError('reset', asError(error))
+        this.stream.abort(asError(error))
+        return
+      }
+    }
     // closing our side cleanly is what tells a raw sender the message arrived
     await closeWithin(this.stream, this.context.clock, this.context.limits.idleTimeout)
   }
