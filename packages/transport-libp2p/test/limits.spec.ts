@@ -241,6 +241,10 @@ describe('receiver limits against a hostile peer', () => {
     const served = await serve({ rateLimit: false, clock, idleTimeout: 10_000 }, (message) =>
       message.protocol === OTHER ? new Uint8Array(60 * 1024) : undefined
     )
+    const cutOff: string[] = []
+    served.handle.events.addEventListener('stream-error', (event) =>
+      cutOff.push(event.detail.error.message)
+    )
     const hostile = await createNode()
     const stream = await hostileStream(hostile, served.node, { read: false })
     stream.stream.pause() // never reads: its receive window closes, the replies queue up
@@ -254,6 +258,7 @@ describe('receiver limits against a hostile peer', () => {
     expect(ran).toBeLessThan(40)
     await clock.advance(10_000)
     await waitFor(() => served.handle.stats().streamErrors['ack-backlog'] === 1, 10_000, 'reset')
+    expect(cutOff).toEqual([expect.stringMatching(/did not read its acks for 10000 ms/)])
     expect(served.handled).toHaveLength(ran)
     expect(await wellBehaved(served, 20)).toHaveLength(20)
   })
