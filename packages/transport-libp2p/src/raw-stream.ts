@@ -12,10 +12,11 @@ function asError(error: unknown): Error {
  * Serves one inbound raw stream: reads it to its clean end within
  * `maxMessageBytes`, the memory budget (each chunk is charged before it is
  * kept) and `idleTimeout` for the whole message, hands the payload to the
- * handler, and closes its side once the handler resolved (the sender's
- * `remote-closed` point of success). A stream over a limit, ended
- * uncleanly, or whose handler throws is reset; nothing here throws into
- * libp2p.
+ * handler, writes the bytes it returned (its reply, at most
+ * `maxReplyBytes`) and closes its side once the handler resolved (the
+ * sender's `remote-closed` point of success). A stream over a limit, ended
+ * uncleanly, or whose handler throws or replies too much is reset; nothing
+ * here throws into libp2p.
  */
 export class InboundRawStream {
   private readonly chunks = new Uint8ArrayList()
