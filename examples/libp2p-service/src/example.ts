@@ -34,7 +34,8 @@ export async function runServiceExample(
   const duplicates: string[] = []
   const results: ServiceExampleResult['results'] = []
   const handler = (message: EnvelopeMessage, from: string): void => {
-    // a real handler would write the order to its database here; throwing rejects it
+    // a real handler would write the order to its database here; throwing MessageRefusedError
+    // refuses it for good, any other error is retried by the sender
     const { item } = JSON.parse(Buffer.from(message.payload).toString()) as { item: string }
     processed.push(message.id)
     say(`   receiver: processing ${message.id} (${item}) from ${from.slice(-6)}`)

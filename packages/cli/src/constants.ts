@@ -18,6 +18,15 @@ export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 /** Delivery mode when `--mode` is not given: the transport's default, works with any handler. */
 export const DEFAULT_MODE: 'raw' | 'envelope' = 'raw'
 
+/** Milliseconds a `dnt listen --reply exec:COMMAND` may run per message before it is killed (a handler failure). */
+export const REPLY_COMMAND_TIMEOUT = 10_000
+
+/** Characters of a reply command's stderr kept to name why it failed. */
+export const REPLY_COMMAND_STDERR_BYTES = 4_096
+
+/** Largest reply `dnt listen` answers with by default (the receiver's default). */
+export const MAX_REPLY_BYTES = 64 * 1024
+
 /** Milliseconds one delivery attempt may take before it counts as failed. */
 export const ATTEMPT_TIMEOUT = 10_000
 

@@ -8,6 +8,8 @@ import { createNode } from './node.js'
 import { createStore } from './open-store.js'
 import { showProgress } from './progress.js'
 import { quietly } from './quietly.js'
+import type { ReplyOutput } from './reply-output.js'
+import { ReplyTaker } from './reply-taker.js'
 import { openError, warnings } from './store-session.js'
 import type { StoreLocation } from './store-uri.js'
 
@@ -22,6 +24,8 @@ export interface Outcome {
   status: 'delivered' | 'abandoned' | 'rejected' | 'expired'
   entry: Entry
   error?: string
+  /** The receiver's reply, when it gave one. */
+  reply?: Uint8Array
 }
 
 export interface DeliveryInit {
@@ -34,6 +38,11 @@ export interface DeliveryInit {
   listen: string[]
   io: CliIo
   log: Logger
+  /**
+   * Where the replies the outbox keeps are reported (then taken from the
+   * store), and which message ids' replies this command reports.
+   */
+  replies?: { output: ReplyOutput; wants(id: string): boolean }
 }
 
 /** An outbox on a libp2p node and a store, with what happened to each entry. */
@@ -50,6 +59,11 @@ export interface DeliverySession {
   drain(milliseconds: number): Promise<boolean>
   /** Entries still queued that do not survive the exit (memory-only level or `memory:` store). */
   volatile(): Entry[]
+  /** Reports and takes the replies the store holds now (from earlier runs). */
+  takeWaitingReplies(): void
+  /** Why reporting replies stopped (they stay in the store), if it did. */
+  replyFailure(): Error | undefined
+  /** Takes what was reported from the store, then stops the outbox, the transport and the node. */
   stop(): Promise<void>
 }
 
@@ -112,8 +126,16 @@ function session(
   const failed = new Promise<void>((resolve) => {
     firstFailure = resolve
   })
+  const taker =
+    init.replies === undefined
+      ? undefined
+      : new ReplyTaker(outbox, init.replies.output, init.replies.wants, log)
   outbox.addEventListener('delivered', (event) => {
-    outcomes.set(event.detail.entry.id, { status: 'delivered', entry: event.detail.entry })
+    const { entry, reply } = event.detail
+    const outcome: Outcome = { status: 'delivered', entry }
+    if (reply !== undefined) outcome.reply = reply
+    outcomes.set(entry.id, outcome)
+    if (reply !== undefined) taker?.delivered(entry.id, reply)
   })
   outbox.addEventListener('abandoned', (event) => {
     const { entry, reason, error } = event.detail
@@ -172,10 +194,15 @@ function session(
       if (location.kind === 'memory') return outbox.entries()
       return outbox.entries().filter((entry) => policy.levels[entry.level]?.persist === false)
     },
+    takeWaitingReplies() {
+      taker?.takeWaiting()
+    },
+    replyFailure: () => taker?.failure,
     async stop() {
       if (stopped) return
       stopped = true
       try {
+        await taker?.settled()
         await outbox.stop()
       } finally {
         await quietly(() => transport.close())

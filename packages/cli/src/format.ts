@@ -87,8 +87,9 @@ export function isoTime(milliseconds: number): string | null {
 /**
  * An entry as `--json` prints it: every field, times as whole milliseconds
  * since the epoch plus the same time in ISO 8601 (`createdAtIso`,
- * `nextAttemptAtIso`, `deadLetter.atIso`), the payload as base64 (and as
- * text in `data` when it is UTF-8).
+ * `nextAttemptAtIso`, `deadLetter.atIso`, `delivered.atIso`), the payload as
+ * base64 (and as text in `data` when it is UTF-8); a delivered entry that
+ * holds its reply has `delivered: { at, atIso, reply: { data?, base64 } }`.
  */
 export function entryToJson(entry: Entry): Record<string, unknown> {
   const json: Record<string, unknown> = {
@@ -109,6 +110,18 @@ export function entryToJson(entry: Entry): Record<string, unknown> {
   if (entry.deadLetter !== undefined) {
     const { reason, at } = entry.deadLetter
     json.deadLetter = { reason, at: jsonTime(at), atIso: isoTime(at) }
+  }
+  if (entry.delivered !== undefined) {
+    const { at, reply } = entry.delivered
+    const text = utf8Text(reply)
+    json.delivered = {
+      at: jsonTime(at),
+      atIso: isoTime(at),
+      reply: {
+        ...(text === undefined ? {} : { data: text }),
+        base64: Buffer.from(reply).toString('base64')
+      }
+    }
   }
   const text = utf8Text(entry.payload)
   if (text !== undefined) json.data = text

@@ -11,6 +11,12 @@ export const RECEIVER_LIMIT_FLAGS: Record<string, FlagSpec> = {
     description:
       'largest payload (envelope) or raw message accepted, e.g. 1MiB (default 4MiB); larger: rejected / reset'
   },
+  'max-reply-bytes': {
+    type: 'string',
+    value: 'SIZE',
+    description:
+      'largest reply (--reply) a message is answered with (default 64KiB); larger: rejected (envelope) / reset (raw)'
+  },
   'idle-timeout': {
     type: 'string',
     value: 'SECONDS',
@@ -89,6 +95,8 @@ export function receiverLimits(flags: ParsedFlags): Partial<DntReceiverInit> {
   const limits: Partial<DntReceiverInit> = {}
   const maxMessageBytes = sizeFlag(flags, 'max-message-bytes')
   if (maxMessageBytes !== undefined) limits.maxMessageBytes = maxMessageBytes
+  const maxReplyBytes = sizeFlag(flags, 'max-reply-bytes')
+  if (maxReplyBytes !== undefined) limits.maxReplyBytes = maxReplyBytes
   const idle = stringFlag(flags, 'idle-timeout')
   if (idle !== undefined) {
     const seconds = Number(idle)
@@ -129,7 +137,8 @@ export function receiverLimits(flags: ParsedFlags): Partial<DntReceiverInit> {
 const FLAG_OF_OPTION: Array<[RegExp, string]> = [
   [/\bmaxBufferedBytesPerPeer\b/g, '--max-buffered-per-peer'],
   [/\bmaxBufferedBytes\b/g, '--max-buffered'],
-  [/\bmaxMessageBytes\b/g, '--max-message-bytes']
+  [/\bmaxMessageBytes\b/g, '--max-message-bytes'],
+  [/\bmaxReplyBytes\b/g, '--max-reply-bytes']
 ]
 
 /** A receiver's `TypeError` about the limits, in the words of the flags. */

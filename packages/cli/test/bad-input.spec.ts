@@ -79,6 +79,7 @@ describe('bad input: exit code, one line naming the fault, nothing changed', () 
     )
     writeFileSync(path('regular-file'), 'not a directory\n')
     writeFileSync(path('bad-policy.json'), '{"levels": {"critical": {"persist": "yes"}}}')
+    writeFileSync(path('big-reply.bin'), new Uint8Array(2048))
     before = snapshot(directory.path)
   })
 
@@ -242,6 +243,78 @@ describe('bad input: exit code, one line naming the fault, nothing changed', () 
       () => ['listen', '--key', key, '--listen', 'localhost:4001', '--protocol', PROTOCOL],
       2,
       /--listen "localhost:4001" is not a valid multiaddr/
+    ],
+    [
+      'listen --reply without file: or exec:',
+      () => [
+        'listen',
+        '--key',
+        key,
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0',
+        '--protocol',
+        PROTOCOL,
+        '--reply',
+        'ok'
+      ],
+      2,
+      /^dnt listen: flag --reply expects file:PATH or exec:COMMAND, got "ok"$/
+    ],
+    [
+      'listen --reply file: that does not exist',
+      () => [
+        'listen',
+        '--key',
+        key,
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0',
+        '--protocol',
+        PROTOCOL,
+        '--reply',
+        `file:${path('nope.json')}`
+      ],
+      2,
+      /--reply file:.*nope\.json: no such file/
+    ],
+    [
+      'listen --reply file: over --max-reply-bytes',
+      () => [
+        'listen',
+        '--key',
+        key,
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0',
+        '--protocol',
+        PROTOCOL,
+        '--reply',
+        `file:${path('big-reply.bin')}`,
+        '--max-reply-bytes',
+        '1KiB'
+      ],
+      2,
+      /--reply file:.*big-reply\.bin has 2048 bytes, over the 1 KiB a reply may have \(--max-reply-bytes\)/
+    ],
+    [
+      'listen --reply exec: without a command',
+      () => [
+        'listen',
+        '--key',
+        key,
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0',
+        '--protocol',
+        PROTOCOL,
+        '--reply',
+        'exec: '
+      ],
+      2,
+      /flag --reply exec: needs a command/
+    ],
+    [
+      'send --reply-out in a directory that does not exist',
+      () => send('--reply-out', path('no-such-directory/replies.jsonl')),
+      2,
+      /--reply-out .*replies\.jsonl: cannot open it for appending \(ENOENT\)/
     ],
     [
       'keygen over an existing key',

@@ -22,7 +22,8 @@ export interface AnswerQueueInit {
 
 /**
  * The frames of one envelope stream waiting for their answer, answered one
- * at a time in order (FIFO), each ack written once its answer is known.
+ * at a time in order (FIFO), each ack written once its answer is known. A
+ * handler runs only when the acks written before it have room (`AckWriter.room()`).
  */
 export class AnswerQueue {
   private readonly queue: Work[] = []
@@ -53,6 +54,9 @@ export class AnswerQueue {
     try {
       while (this.queue.length > 0 && !this.init.ended()) {
         const work = this.queue.shift() as Work
+        // a handler's ack may carry a large reply: it runs once the peer read what waits
+        if ('frame' in work) await this.init.acks.room()
+        if (this.init.ended()) break
         const answer = 'answer' in work ? work.answer : await this.answer(work.frame)
         if (this.init.ended()) break
         this.frames--

@@ -22,11 +22,34 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 /** Largest frame header (type, sequence, id, protocol, meta) a receiver accepts. */
 export const MAX_HEADER_BYTES = 64 * 1024
 
-/** Largest ack body either side accepts. */
+/** Largest ack body either side accepts, without its reply. */
 export const MAX_ACK_BYTES = 4 * 1024
 
 /** Longest reason string an ack carries (longer ones are cut). */
 export const MAX_REASON_BYTES = 1024
+
+/** Longest code an ack carries (longer ones are cut): a handler's refusal code included. */
+export const MAX_CODE_BYTES = 64
+
+/**
+ * Largest reply the wire carries (8 MiB): the most a sender's or a
+ * receiver's `maxReplyBytes` may be set to.
+ */
+export const WIRE_MAX_REPLY_BYTES = 8 * 1024 * 1024
+
+/**
+ * Largest reply a sender accepts by default (1 MiB; envelope acks and raw
+ * streams). An envelope ack with a larger one resets the stream (its frames
+ * are retried); a larger raw reply fails its message.
+ */
+export const SENDER_MAX_REPLY_BYTES = 1024 * 1024
+
+/**
+ * Largest reply a receiver's handler may return by default (64 KiB); a
+ * larger one is answered `rejected` / `reply-too-large` (envelope) or
+ * resets the stream (raw).
+ */
+export const RECEIVER_MAX_REPLY_BYTES = 64 * 1024
 
 /**
  * Wire limits of envelope mode: a sender never has more unacknowledged frames
@@ -66,8 +89,14 @@ export const DEDUPE_MAX_ENTRIES = 100_000
  */
 export const DEDUPE_MAX_ENTRIES_PER_PEER = 10_000
 
-/** Dedupe window of a receiver: UTF-8 bytes of message ids remembered per sending peer, at most. */
+/**
+ * Dedupe window of a receiver: bytes remembered per sending peer, at most:
+ * the UTF-8 bytes of its message ids plus its cached replies.
+ */
 export const DEDUPE_MAX_BYTES_PER_PEER = 1024 * 1024
+
+/** Dedupe window of a receiver: bytes (ids plus cached replies) remembered over all peers, at most. */
+export const DEDUPE_MAX_BYTES = 64 * 1024 * 1024
 
 /** Dedupe window of a receiver: how long an id is remembered (ms, one day). */
 export const DEDUPE_MAX_AGE = 24 * 60 * 60 * 1000
@@ -151,7 +180,14 @@ export const RECEIVER_LOG = 'dntkit:transport-libp2p:receiver'
 export const SERVICE_LOG = 'dntkit:transport-libp2p:service'
 
 /**
- * Acks a receiver lets wait for a peer that does not read them (bytes); over
- * it the stream is reset. A conforming sender reads acks as they come.
+ * Acks a receiver lets wait for a peer that does not read them (bytes, plus
+ * one ack with the largest reply); over it the stream is reset. A conforming
+ * sender reads acks as they come.
  */
 export const ACK_BACKLOG_BYTES = 2 * 1024 * 1024
+
+/**
+ * Acks (with their replies) waiting to be sent on one stream above which its
+ * next handler waits for the peer to read them (bytes).
+ */
+export const ACK_HIGH_WATER_BYTES = 512 * 1024

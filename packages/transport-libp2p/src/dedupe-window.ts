@@ -2,12 +2,18 @@ import type { Clock, Entry, Store } from '@dntkit/core'
 import {
   DEDUPE_LEVEL,
   DEDUPE_MAX_AGE,
+  DEDUPE_MAX_BYTES,
   DEDUPE_MAX_BYTES_PER_PEER,
   DEDUPE_MAX_ENTRIES,
   DEDUPE_MAX_ENTRIES_PER_PEER
 } from './constants.js'
+import {
+  DedupeMemory,
+  type EvictionCause,
+  type Processed,
+  type ReplyState
+} from './dedupe-memory.js'
 import { DedupeStoreWriter } from './dedupe-store-writer.js'
-import { PeerCounts } from './peer-counts.js'
 
 /** How a receiver remembers the message ids it has processed. */
 export interface DedupeInit {
@@ -15,38 +21,46 @@ export interface DedupeInit {
   maxEntries?: number
   /** Ids remembered per sending peer, at most (default 10,000); over it the peer forgets its own oldest. */
   maxEntriesPerPeer?: number
-  /** UTF-8 bytes of message ids remembered per sending peer, at most (default 1 MiB). */
+  /**
+   * Bytes remembered per sending peer, at most (default 1 MiB): the UTF-8
+   * bytes of its message ids plus its cached replies. Over it the peer's
+   * oldest cached replies are given up first (their ids stay), then its
+   * oldest ids.
+   */
   maxBytesPerPeer?: number
+  /**
+   * Bytes remembered over all peers, at most (default 64 MiB): ids plus
+   * cached replies. Over it the oldest cached replies are given up first,
+   * then ids of the peer holding the most.
+   */
+  maxBytes?: number
   /** ms an id is remembered (default one day). */
   maxAge?: number
   /**
    * Keeps the window across restarts: any `Store` of dntkit (memory, file,
    * level). Each id is one entry: `id` = `<sender peer id>/<message id>`,
-   * `peer` = the sender, `level` = `dedupe`, `createdAt` = when it was
-   * processed, empty payload. The same quotas apply when it is loaded.
+   * `peer` = the sender, `protocol` = the inner protocol, `level` =
+   * `dedupe`, `createdAt` = when it was processed, `payload` = its cached
+   * reply (else empty), `meta.reply` = `kept`, `dropped` or `too-large`
+   * when the handler replied (absent: no reply). The same quotas apply when
+   * it is loaded.
    */
   store?: Store
 }
 
 /** Told when ids of `peer` were forgotten before `maxAge` (a retry of one would run its handler again). */
-export type EvictionListener = (
-  peer: string,
-  evicted: number,
-  cause: 'peer-quota' | 'window'
-) => void
+export type EvictionListener = (peer: string, evicted: number, cause: EvictionCause) => void
 
-interface Remembered {
-  peer: string
-  at: number
-  bytes: number
+/** What a handler's run left to remember with its id. */
+export interface ReplyOutcome {
+  /** The reply the handler returned (within `maxReplyBytes`). */
+  reply?: Uint8Array
+  /** The handler's reply passed `maxReplyBytes`: duplicates are refused as the first was. */
+  tooLarge?: boolean
 }
 
-/** The ids of one peer, oldest first. */
-interface PeerIds {
-  keys: Map<string, Remembered>
-  bytes: number
-  evicted: number
-}
+/** Key of a dedupe record's `meta` that says what became of its reply (see `ReplyState`). */
+export const REPLY_META_KEY = 'reply'
 
 const EMPTY = new Uint8Array(0)
 
@@ -71,61 +85,87 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return resolved
 }
 
+function replyStateOf(entry: Entry): ReplyState {
+  const state = entry.meta?.[REPLY_META_KEY]
+  return state === 'kept' || state === 'dropped' || state === 'too-large' ? state : 'none'
+}
+
 /**
- * The ids processed recently, bounded by age, by count over all peers, and
- * per sending peer by count and bytes. A peer over its quota forgets its own
- * oldest ids; over the global bound, the peer holding the most ids forgets
- * its oldest, so a flood from one peer never evicts the ids of a peer that
- * holds fewer. Lookups are in memory; with a store, additions and evictions
- * are written behind with group commit and `add()` resolves once its record
- * is durable.
+ * The ids processed recently, with their handlers' replies, bounded by age,
+ * by count (over all peers and per sending peer) and by bytes (ids plus
+ * cached replies, over all peers and per peer). A peer over its quota gives
+ * up its own oldest cached replies, then its own oldest ids, never another
+ * peer's; over the global bounds, the oldest cached replies of all go first,
+ * then ids of the peer holding the most (see `DedupeMemory`). Lookups are in
+ * memory; with a store, additions, dropped replies and evictions are written
+ * behind with group commit and `add()` resolves once its record is durable.
  */
 export class DedupeWindow {
-  private readonly seen = new Map<string, Remembered>()
-  private readonly peers = new Map<string, PeerIds>()
-  private readonly counts = new PeerCounts()
-  private readonly maxEntries: number
-  private readonly maxEntriesPerPeer: number
-  private readonly maxBytesPerPeer: number
+  private readonly memory: DedupeMemory
   private readonly maxAge: number
   private readonly store: Store | undefined
   private readonly writer: DedupeStoreWriter | undefined
+  private readonly maxBytesPerPeer: number
   private opened = false
-  /** Ids forgotten before `maxAge` since the window was created. */
-  evicted = 0
 
   constructor(
     init: DedupeInit,
     private readonly clock: Clock,
-    private readonly onEvicted?: EvictionListener
+    onEvicted?: EvictionListener
   ) {
-    this.maxEntries = positive(init.maxEntries, DEDUPE_MAX_ENTRIES, 'maxEntries')
-    this.maxEntriesPerPeer = positive(
-      init.maxEntriesPerPeer,
-      Math.min(DEDUPE_MAX_ENTRIES_PER_PEER, this.maxEntries),
-      'maxEntriesPerPeer'
-    )
+    const maxEntries = positive(init.maxEntries, DEDUPE_MAX_ENTRIES, 'maxEntries')
+    const maxBytes = positive(init.maxBytes, DEDUPE_MAX_BYTES, 'maxBytes')
     this.maxBytesPerPeer = positive(
       init.maxBytesPerPeer,
-      DEDUPE_MAX_BYTES_PER_PEER,
+      Math.min(DEDUPE_MAX_BYTES_PER_PEER, maxBytes),
       'maxBytesPerPeer'
     )
+    const limits = {
+      maxEntries,
+      maxEntriesPerPeer: positive(
+        init.maxEntriesPerPeer,
+        Math.min(DEDUPE_MAX_ENTRIES_PER_PEER, maxEntries),
+        'maxEntriesPerPeer'
+      ),
+      maxBytesPerPeer: this.maxBytesPerPeer,
+      maxBytes
+    }
     this.maxAge = init.maxAge ?? DEDUPE_MAX_AGE
     if (typeof this.maxAge !== 'number' || !(this.maxAge > 0)) {
       throw new TypeError(`dedupe.maxAge must be a number of ms > 0, got ${this.maxAge}`)
     }
     this.store = init.store
-    if (this.store != null) this.writer = new DedupeStoreWriter(this.store)
+    const writer = this.store == null ? undefined : new DedupeStoreWriter(this.store)
+    this.writer = writer
+    this.memory = new DedupeMemory(limits, {
+      forgotten: (key) => writer?.delete(key),
+      replyDropped: (processed) => writer?.put(this.record(processed)),
+      evicted: (peer, evicted, cause) => onEvicted?.(peer, evicted, cause)
+    })
   }
 
   /** Ids remembered now. */
   get size(): number {
-    return this.seen.size
+    return this.memory.size
   }
 
   /** Peers with ids remembered now. */
   get peerCount(): number {
-    return this.peers.size
+    return this.memory.peerCount
+  }
+
+  /** Ids forgotten before `maxAge` since the window was created. */
+  get evicted(): number {
+    return this.memory.evicted
+  }
+
+  /** Replies cached now, and their bytes. */
+  get replies(): { count: number; bytes: number; dropped: number } {
+    return {
+      count: this.memory.cachedReplies,
+      bytes: this.memory.replyBytes,
+      dropped: this.memory.repliesDropped
+    }
   }
 
   /** The UTF-8 bytes of message ids a peer may have remembered (for checking `maxIdBytes` against it). */
@@ -141,11 +181,18 @@ export class DedupeWindow {
       const records: Entry[] = []
       for await (const entry of loaded) records.push(entry)
       records.sort((a, b) => a.createdAt - b.createdAt)
-      const oldest = this.clock.now() - this.maxAge
+      const now = this.clock.now()
+      const oldest = now - this.maxAge
       for (const entry of records) {
         // what expired meanwhile goes first, so it never pushes out what did not
         if (entry.createdAt < oldest) this.writer?.delete(entry.id)
-        else this.remember(entry.id, entry.peer, entry.createdAt)
+        else {
+          const replyState = replyStateOf(entry)
+          const processed = this.processed(entry.id, entry.peer, entry.protocol, entry.createdAt)
+          processed.replyState = replyState
+          if (replyState === 'kept') processed.reply = entry.payload
+          this.memory.remember(processed, this.maxAge, now)
+        }
       }
       if ((this.writer as DedupeStoreWriter).size > 0) await this.writer?.flush()
     }
@@ -153,29 +200,38 @@ export class DedupeWindow {
   }
 
   has(key: string): boolean {
-    const remembered = this.seen.get(key)
-    if (remembered == null) return false
-    if (this.clock.now() - remembered.at <= this.maxAge) return true
-    this.expire()
-    return false
+    return this.lookup(key) !== undefined
   }
 
-  /** Remembers `key` (`<peer>/<message id>`); resolves when it is durable (at once without a store). */
-  add(key: string, record: { peer: string; protocol: string }): Promise<void> {
-    const at = this.clock.now()
-    this.expire()
-    this.remember(key, record.peer, at)
+  /** What the window remembers of `key` (`<peer>/<message id>`), if it is in the window. */
+  lookup(key: string): Processed | undefined {
+    const processed = this.memory.get(key)
+    if (processed == null) return undefined
+    if (this.clock.now() - processed.at <= this.maxAge) return processed
+    this.memory.expire(this.clock.now() - this.maxAge)
+    return undefined
+  }
+
+  /**
+   * Remembers `key` (`<peer>/<message id>`) with what became of its reply;
+   * resolves when it is durable (at once without a store).
+   */
+  add(
+    key: string,
+    record: { peer: string; protocol: string },
+    outcome: ReplyOutcome = {}
+  ): Promise<void> {
+    const now = this.clock.now()
+    this.memory.expire(now - this.maxAge)
+    const processed = this.processed(key, record.peer, record.protocol, now)
+    if (outcome.tooLarge === true) processed.replyState = 'too-large'
+    else if (outcome.reply !== undefined) {
+      processed.replyState = 'kept'
+      processed.reply = outcome.reply
+    }
+    this.memory.remember(processed, this.maxAge, now)
     if (this.writer == null) return Promise.resolve()
-    this.writer.put({
-      id: key,
-      peer: record.peer,
-      protocol: record.protocol,
-      payload: EMPTY,
-      level: DEDUPE_LEVEL,
-      attempts: 0,
-      createdAt: at,
-      nextAttemptAt: at
-    })
+    this.writer.put(this.record(processed))
     return this.writer.flush()
   }
 
@@ -187,61 +243,25 @@ export class DedupeWindow {
     await this.store?.close()
   }
 
-  private remember(key: string, peer: string, at: number): void {
-    this.forget(key)
-    let ids = this.peers.get(peer)
-    if (ids === undefined) {
-      ids = { keys: new Map(), bytes: 0, evicted: 0 }
-      this.peers.set(peer, ids)
-    }
+  private processed(key: string, peer: string, protocol: string, at: number): Processed {
     // the message id's bytes: the key is `<peer>/<id>`, and peer ids are ASCII
-    const remembered = { peer, at, bytes: Math.max(0, utf8Length(key) - peer.length - 1) }
-    ids.keys.set(key, remembered)
-    ids.bytes += remembered.bytes
-    this.seen.set(key, remembered)
-    this.counts.increment(peer)
-    while (ids.keys.size > this.maxEntriesPerPeer || ids.bytes > this.maxBytesPerPeer)
-      this.evictOldest(peer, 'peer-quota')
-    while (this.seen.size > this.maxEntries) {
-      const largest = this.counts.largest()
-      if (largest === undefined) break
-      this.evictOldest(largest, 'window')
-    }
+    const idBytes = Math.max(0, utf8Length(key) - peer.length - 1)
+    return { key, peer, protocol, at, idBytes, replyState: 'none' }
   }
 
-  /** Drops the ids older than `maxAge` (time order is insertion order). */
-  private expire(): void {
-    const oldest = this.clock.now() - this.maxAge
-    for (const [key, remembered] of this.seen) {
-      if (remembered.at >= oldest) break
-      this.forget(key)
+  /** The store record of `processed`: its reply (if cached) as the payload, its state in meta. */
+  private record(processed: Processed): Entry {
+    const entry: Entry = {
+      id: processed.key,
+      peer: processed.peer,
+      protocol: processed.protocol,
+      payload: processed.reply ?? EMPTY,
+      level: DEDUPE_LEVEL,
+      attempts: 0,
+      createdAt: processed.at,
+      nextAttemptAt: processed.at
     }
-  }
-
-  private evictOldest(peer: string, cause: 'peer-quota' | 'window'): void {
-    const ids = this.peers.get(peer)
-    const first = ids?.keys.entries().next()
-    if (ids === undefined || first === undefined || first.done === true) return
-    const [key, remembered] = first.value
-    this.forget(key)
-    if (this.clock.now() - remembered.at > this.maxAge) return
-    this.evicted++
-    ids.evicted++
-    // told at the 1st, 10th, 100th, ... id of that peer: a flood does not flood the log
-    if (Number.isInteger(Math.log10(ids.evicted))) this.onEvicted?.(peer, ids.evicted, cause)
-  }
-
-  private forget(key: string): void {
-    const remembered = this.seen.get(key)
-    if (remembered === undefined) return
-    this.seen.delete(key)
-    const ids = this.peers.get(remembered.peer)
-    if (ids !== undefined) {
-      ids.keys.delete(key)
-      ids.bytes -= remembered.bytes
-      if (ids.keys.size === 0) this.peers.delete(remembered.peer)
-    }
-    this.counts.decrement(remembered.peer)
-    this.writer?.delete(key)
+    if (processed.replyState !== 'none') entry.meta = { [REPLY_META_KEY]: processed.replyState }
+    return entry
   }
 }

@@ -43,6 +43,7 @@ const OPTIONS: Record<keyof DntInit, 'outbox' | 'transport' | 'both' | 'service'
   envelopeProtocol: 'transport',
   maxFramesInFlight: 'transport',
   maxBytesInFlight: 'transport',
+  maxReplyBytes: 'transport',
   streamLinger: 'transport',
   reachableOn: 'transport',
   tagQueuedPeers: 'service'

@@ -1,7 +1,9 @@
 import { describeError, type Logger } from '@dntkit/core'
 import type { AuthorizeHook } from './authorization.js'
-import type { DedupeWindow } from './dedupe-window.js'
+import type { Processed } from './dedupe-memory.js'
+import type { DedupeWindow, ReplyOutcome } from './dedupe-window.js'
 import type { MessageFrame } from './envelope-codec.js'
+import { MessageRefusedError, TryLaterError } from './handler-errors.js'
 import type { MessageHeader } from './message-header.js'
 import type { PeerRateLimiter, RateLimit } from './rate-limiter.js'
 import type { ReceiverCounters } from './receiver-stats.js'
@@ -12,7 +14,6 @@ import type {
   ReceivedDetail,
   ReceiverEvents
 } from './receiver-types.js'
-import { TryLaterError } from './try-later-error.js'
 
 /** What `EnvelopeAnswers` decides with. */
 export interface EnvelopeAnswersInit {
@@ -22,6 +23,8 @@ export interface EnvelopeAnswersInit {
   rateLimit: RateLimit | false
   rateLimiter: PeerRateLimiter | undefined
   dedupe: DedupeWindow | undefined
+  /** Largest reply a handler may return; a larger one is answered `rejected` / `reply-too-large`. */
+  maxReplyBytes: number
   counters: ReceiverCounters
   log: Logger
   /** Whether the receiver is stopping (new frames are answered `try-later`). */
@@ -36,7 +39,8 @@ export interface EnvelopeAnswersInit {
  * The answer to each envelope frame: from its header (allowlist, stopping,
  * rate limit, a handler for its protocol, `authorize`, the memory budget) and
  * then from its handler, which runs at most once per (peer, id) inside the
- * dedupe window. Counts every answer and dispatches its event.
+ * dedupe window; a duplicate is answered with the reply the window kept.
+ * Counts every answer and dispatches its event.
  */
 export class EnvelopeAnswers {
   private readonly inProgress = new Map<string, Promise<Answer>>()
@@ -128,12 +132,13 @@ export class EnvelopeAnswers {
     const dedupe = this.init.dedupe
     if (dedupe == null) return this.run(handler, frame, from, undefined)
     const key = `${from}/${frame.id}`
-    if (dedupe.has(key)) return this.duplicate(detail)
+    const processed = dedupe.lookup(key)
+    if (processed !== undefined) return this.remembered(detail, processed)
     const running = this.inProgress.get(key)
     if (running != null) {
       // the same id on another stream (a sender that restarted mid-delivery): share its outcome
       const answer = await running
-      return answer.status === 'ok' ? this.duplicate(detail) : answer
+      return answer.status === 'ok' ? this.duplicate(detail, answer.reply) : answer
     }
     const outcome = this.run(handler, frame, from, key)
     this.inProgress.set(key, outcome)
@@ -157,35 +162,87 @@ export class EnvelopeAnswers {
       payload: frame.payload
     }
     if (frame.meta != null) message.meta = frame.meta
+    let result: unknown
     try {
-      await handler(message, from)
+      result = await handler(message, from)
     } catch (error) {
-      if (TryLaterError.isInstance(error)) {
-        return this.refuse(detail, 'try-later', 'try-later', (error as Error).message)
-      }
-      const code = (error as { code?: unknown })?.code
-      return this.refuse(
-        detail,
-        'rejected',
-        typeof code === 'string' ? code : 'handler-error',
-        describeError(error)
-      )
+      return this.failed(detail, error)
     }
-    if (key != null && this.init.dedupe != null) {
-      try {
-        await this.init.dedupe.add(key, { peer: from, protocol: frame.protocol })
-      } catch (error) {
-        this.init.log.error(
-          'could not record %s in the dedupe store: %s',
-          key,
-          describeError(error)
-        )
-        this.init.dispatch('dedupe-error', { error })
-      }
-    }
+    // only bytes are a reply: whatever else a handler returns is not sent
+    const reply = result instanceof Uint8Array ? new Uint8Array(result) : undefined
+    const tooLarge = reply !== undefined && reply.byteLength > this.init.maxReplyBytes
+    if (key != null) await this.remember(key, frame, from, tooLarge ? { tooLarge } : { reply })
+    if (tooLarge) return this.replyTooLarge(detail, reply.byteLength)
     this.init.counters.messages++
     this.init.dispatch('message', detail)
-    return { status: 'ok' }
+    return reply === undefined ? { status: 'ok' } : { status: 'ok', reply }
+  }
+
+  /** Records a processed id in the dedupe window; a store failure is reported, not thrown. */
+  private async remember(
+    key: string,
+    frame: MessageFrame,
+    from: string,
+    outcome: ReplyOutcome
+  ): Promise<void> {
+    const dedupe = this.init.dedupe as DedupeWindow
+    try {
+      await dedupe.add(key, { peer: from, protocol: frame.protocol }, outcome)
+    } catch (error) {
+      this.init.log.error('could not record %s in the dedupe store: %s', key, describeError(error))
+      this.init.dispatch('dedupe-error', { error })
+    }
+  }
+
+  /**
+   * A handler that threw: `MessageRefusedError` refuses the message for good
+   * (`rejected`, its code); `TryLaterError` and any other error ask the
+   * sender to retry (`try-later`, code `try-later` or `handler-error`).
+   */
+  private failed(detail: ReceivedDetail, error: unknown): Answer {
+    if (MessageRefusedError.isInstance(error)) {
+      return this.refuse(detail, 'rejected', error.reason, error.message)
+    }
+    if (TryLaterError.isInstance(error)) {
+      return this.refuse(detail, 'try-later', 'try-later', error.message)
+    }
+    this.init.log.error(
+      'the handler of %s threw on message %s from %s; its sender retries it: %s',
+      detail.protocol,
+      detail.id,
+      detail.from,
+      describeError(error)
+    )
+    return this.refuse(detail, 'try-later', 'handler-error', describeError(error))
+  }
+
+  /** The answer to an id the window remembers: `duplicate`, with its reply when it was kept. */
+  private remembered(detail: ReceivedDetail, processed: Processed): Answer {
+    switch (processed.replyState) {
+      case 'kept':
+        return this.duplicate(detail, processed.reply)
+      case 'too-large':
+        return this.refuse(
+          detail,
+          'rejected',
+          'reply-too-large',
+          `processed before: the handler's reply was over maxReplyBytes (${this.init.maxReplyBytes} bytes)`
+        )
+      case 'dropped':
+        this.init.counters.duplicatesWithoutReply++
+        return this.duplicate(detail, undefined)
+      default:
+        return this.duplicate(detail, undefined)
+    }
+  }
+
+  private replyTooLarge(detail: ReceivedDetail, bytes: number): Answer {
+    return this.refuse(
+      detail,
+      'rejected',
+      'reply-too-large',
+      `the handler ran, but its reply of ${bytes} bytes is over maxReplyBytes (${this.init.maxReplyBytes}); it is not sent, and the message is not processed again`
+    )
   }
 
   /**
@@ -197,10 +254,10 @@ export class EnvelopeAnswers {
     return this.refuse(detail, 'rejected', 'unknown-protocol', 'no handler for this protocol')
   }
 
-  private duplicate(detail: ReceivedDetail): Answer {
+  private duplicate(detail: ReceivedDetail, reply: Uint8Array | undefined): Answer {
     this.init.counters.duplicates++
     this.init.dispatch('duplicate', detail)
-    return { status: 'duplicate' }
+    return reply === undefined ? { status: 'duplicate' } : { status: 'duplicate', reply }
   }
 
   private refuse(

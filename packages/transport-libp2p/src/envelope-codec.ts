@@ -1,7 +1,7 @@
 import type { Meta } from '@dntkit/core'
 import { ByteReader, ByteWriter } from '@dntkit/core/plugin'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { MAX_ID_BYTES, MAX_REASON_BYTES } from './constants.js'
+import { MAX_CODE_BYTES, MAX_ID_BYTES, MAX_REASON_BYTES } from './constants.js'
 import { FrameError } from './frame-error.js'
 import { MESSAGE_FRAME, parseMessageHeader } from './message-header.js'
 import { varintLength, writeVarint } from './varint.js'
@@ -37,6 +37,11 @@ export interface AckFrame {
   code?: string
   /** One human-readable line, for `rejected` and `try-later`. */
   reason?: string
+  /**
+   * The handler's reply, for `ok` and `duplicate` (absent: no reply; an
+   * empty reply is a reply of 0 bytes).
+   */
+  reply?: Uint8Array
 }
 
 const textEncoder = new TextEncoder()
@@ -113,25 +118,41 @@ export function decodeMessageFrame(body: Uint8Array, limits: FrameLimits): Messa
   return { ...header, payload: new Uint8Array(body.subarray(headerBytes)) }
 }
 
-/** An ack with its length prefix. Reasons longer than 1 KiB are cut. */
+/**
+ * An ack with its length prefix. Codes longer than 64 bytes and reasons
+ * longer than 1 KiB are cut; a reply travels only with `ok` and `duplicate`.
+ * An ack without a reply is the same bytes as before replies existed.
+ */
 export function encodeAck(ack: AckFrame): Uint8Array {
   const status = STATUS_CODES[ack.status]
   if (ack.status !== 'rejected' && ack.status !== 'try-later') {
-    const bodyLength = 2 + varintLength(ack.sequence)
-    const bytes = new Uint8Array(1 + bodyLength)
-    bytes[0] = bodyLength
-    bytes[1] = ACK_FRAME
-    bytes[writeVarint(bytes, 2, ack.sequence)] = status
+    const reply = ack.reply
+    const replyField = reply === undefined ? 0 : varintLength(reply.byteLength) + reply.byteLength
+    const bodyLength = 2 + varintLength(ack.sequence) + replyField
+    const bytes = new Uint8Array(varintLength(bodyLength) + bodyLength)
+    let offset = writeVarint(bytes, 0, bodyLength)
+    bytes[offset++] = ACK_FRAME
+    offset = writeVarint(bytes, offset, ack.sequence)
+    bytes[offset++] = status
+    if (reply !== undefined) {
+      offset = writeVarint(bytes, offset, reply.byteLength)
+      bytes.set(reply, offset)
+    }
     return bytes
   }
   const body = new ByteWriter(32)
   body.uint8(ACK_FRAME).varint(ack.sequence).uint8(status)
-  body.string(ack.code ?? '').string(truncate(ack.reason ?? '', MAX_REASON_BYTES))
+  body
+    .string(truncate(ack.code ?? '', MAX_CODE_BYTES))
+    .string(truncate(ack.reason ?? '', MAX_REASON_BYTES))
   return new ByteWriter(body.length + 4).bytes(body.finish()).finish()
 }
 
-/** Decodes an ack body (without its length prefix); throws `FrameError`. */
-export function decodeAck(body: Uint8Array): AckFrame {
+/**
+ * Decodes an ack body (without its length prefix); throws `FrameError`, also
+ * for a reply longer than `maxReplyBytes` (kind `too-large`).
+ */
+export function decodeAck(body: Uint8Array, maxReplyBytes = Number.MAX_SAFE_INTEGER): AckFrame {
   const reader = new ByteReader(body)
   try {
     const type = reader.uint8()
@@ -144,6 +165,18 @@ export function decodeAck(body: Uint8Array): AckFrame {
     if (status === 'rejected' || status === 'try-later') {
       ack.code = reader.string()
       ack.reason = reader.string()
+    } else if (reader.remaining > 0) {
+      const start = reader.offset
+      const length = reader.varint()
+      if (length > maxReplyBytes) {
+        throw new FrameError(
+          `the reply to frame ${sequence} has ${length} bytes, over the ${maxReplyBytes} this sender accepts`,
+          'too-large'
+        )
+      }
+      reader.offset = start
+      // a copy of our own: the body may be a view of a network buffer (a Node Buffer, whose slice() does not copy)
+      ack.reply = new Uint8Array(reader.bytes())
     }
     if (reader.remaining !== 0)
       throw new FrameError(`${reader.remaining} unexpected bytes after the ack`)

@@ -1,4 +1,10 @@
-import { type Entry, type Logger, systemClock, type TimerHandle } from '@dntkit/core'
+import {
+  type DeliveryReceipt,
+  type Entry,
+  type Logger,
+  systemClock,
+  type TimerHandle
+} from '@dntkit/core'
 import type { PeerId } from '@libp2p/interface'
 import type { AckFrame } from './envelope-codec.js'
 import { EnvelopeStream } from './envelope-stream.js'
@@ -10,6 +16,8 @@ export interface SessionOptions {
   protocol: string
   maxFramesInFlight: number
   maxBytesInFlight: number
+  /** Largest reply an ack may carry; a larger one resets the stream. */
+  maxReplyBytes: number
   /** ms an idle stream stays open for the next message. */
   linger: number
   log: Logger
@@ -67,8 +75,9 @@ export class EnvelopeSession {
     return this.state === 'closed'
   }
 
-  send(entry: Entry, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Resolves once acked `ok` or `duplicate`, with the receiver's reply when the ack carried one. */
+  send(entry: Entry, signal: AbortSignal): Promise<DeliveryReceipt> {
+    return new Promise<DeliveryReceipt>((resolve, reject) => {
       const frame: PendingFrame = {
         entry,
         signal,
@@ -139,7 +148,7 @@ export class EnvelopeSession {
   }
 
   private answered(frame: PendingFrame, ack: AckFrame): void {
-    settleFrame(frame, ackError(ack, contextOf(frame)))
+    settleFrame(frame, ackError(ack, contextOf(frame)), ack.reply)
     if (ack.status === 'rejected' && STREAM_ENDING_REFUSALS.has(ack.code ?? '')) {
       this.readsUpTo = Math.min(this.readsUpTo ?? Number.POSITIVE_INFINITY, frame.sequence)
       this.current?.retire()

@@ -20,10 +20,11 @@ export interface EnvelopeStreamEvents {
   badAck(error: FrameError): void
 }
 
-/** The window of one stream. */
+/** The window of one stream, and the largest reply its acks may carry. */
 export interface WindowLimits {
   maxFramesInFlight: number
   maxBytesInFlight: number
+  maxReplyBytes: number
 }
 
 function asError(error: unknown): Error {
@@ -158,10 +159,12 @@ export class EnvelopeStream {
   }
 
   private async readAcks(): Promise<void> {
-    const decoder = new FrameDecoder(MAX_ACK_BYTES)
+    const { maxReplyBytes } = this.limits
+    // an ack's reply field: its length prefix (at most 8 bytes) and the reply
+    const decoder = new FrameDecoder(MAX_ACK_BYTES + 8 + maxReplyBytes)
     try {
       for await (const chunk of this.stream) {
-        for (const body of decoder.push(chunk)) this.onAck(decodeAck(body))
+        for (const body of decoder.push(chunk)) this.onAck(decodeAck(body, maxReplyBytes))
       }
       // a remote abort ends the loop without an error
       const { status } = this.stream

@@ -42,7 +42,11 @@ export class InboundEnvelopeStream {
     private readonly context: EnvelopeStreamContext
   ) {
     this.reader = new MessageFrameReader(context.limits)
-    this.acks = new AckWriter(stream, from, (error, reason) => this.fail(error, reason))
+    this.acks = new AckWriter(stream, from, (error, reason) => this.fail(error, reason), {
+      maxReplyBytes: context.limits.maxReplyBytes,
+      idleTimeout: context.limits.idleTimeout,
+      clock: context.clock
+    })
     this.queue = new AnswerQueue({
       acks: this.acks,
       process: (frame) => context.answers.process(frame, from),

@@ -7,7 +7,11 @@
  * `/dntkit/envelope/1.0.0`, deduplicated by the receiver), the `dnt()`
  * service that puts an `Outbox` inside a libp2p node, and the receiving side
  * (`dntReceiver()` / `handleMessages()`) for both modes: envelope `handlers`
- * and `rawHandlers`, under one set of limits. It decides from each frame's
+ * and `rawHandlers`, under one set of limits. A handler may answer with
+ * bytes: the reply comes back to `send()` (or the outbox's `delivered`
+ * event), and a duplicate gets the same reply from the receiver's dedupe
+ * window without running the handler again; `MessageRefusedError` refuses a
+ * message for good. It decides from each frame's
  * header (or before a raw stream's first byte) whether the peer noise
  * authenticated may deliver (`allow`, `authorize`) and whether it stays within
  * the abuse limits (sizes, streams per peer, frames in flight, a per-peer rate
@@ -29,7 +33,7 @@
  *   services: {
  *     dnt: dnt(), // envelope mode: acked and deduplicated by the peer's dntReceiver
  *     dntReceiver: dntReceiver({
- *       handlers: { '/app/create/1.0.0': async (message, from) => {} },
+ *       handlers: { '/app/create/1.0.0': async (message, from) => new TextEncoder().encode('created') },
  *       allow: ['12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK']
  *     })
  *   }
@@ -37,7 +41,7 @@
  * const peer = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
  * const payload = new TextEncoder().encode('hello')
  * const result = await node.services.dnt.send({ peer, protocol: '/app/create/1.0.0', payload })
- * // result.status is 'delivered', or 'queued' until the peer is back
+ * // result.status is 'delivered' (with result.reply), or 'queued' until the peer is back
  * ```
  */
 export {
@@ -51,6 +55,7 @@ export type { DedupeInit } from './dedupe-window.js'
 export type { DntMessage, DntSendOptions } from './dnt-message.js'
 export { type Dnt, type DntInit, dnt } from './dnt-service.js'
 export type { AckStatus } from './envelope-codec.js'
+export { MessageRefusedError, TryLaterError } from './handler-errors.js'
 export type {
   DntComponents,
   DntReceiverComponents,
@@ -80,6 +85,7 @@ export type { RawStats, ReceiverStats, StreamErrorReason } from './receiver-stat
 export type {
   EnvelopeHandler,
   EnvelopeMessage,
+  HandlerResult,
   RawHandler,
   RawMessage,
   ReceivedDetail,
@@ -88,4 +94,3 @@ export type {
   RejectedDetail,
   StreamErrorDetail
 } from './receiver-types.js'
-export { TryLaterError } from './try-later-error.js'

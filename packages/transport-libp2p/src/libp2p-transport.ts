@@ -1,5 +1,6 @@
 import {
   type DeliverOptions,
+  type DeliveryReceipt,
   defaultLogger,
   type Entry,
   type Logger,
@@ -14,8 +15,10 @@ import {
   ENVELOPE_PROTOCOL,
   MAX_BYTES_IN_FLIGHT,
   MAX_FRAMES_IN_FLIGHT,
+  SENDER_MAX_REPLY_BYTES,
   STREAM_LINGER,
   TRANSPORT_LOG,
+  WIRE_MAX_REPLY_BYTES,
   WIRE_MAX_UNACKED_BYTES,
   WIRE_MAX_UNACKED_FRAMES
 } from './constants.js'
@@ -39,6 +42,14 @@ export interface Libp2pTransportInit {
   maxFramesInFlight?: number
   /** Unacknowledged bytes per envelope stream (default 4 MiB, at most 8 MiB; one frame always fits). */
   maxBytesInFlight?: number
+  /**
+   * Largest reply accepted, in bytes (default 1 MiB, at most 8 MiB): an
+   * envelope ack carrying a larger one breaks the protocol (the stream is
+   * reset, its messages in flight fail and are retried); a raw reply
+   * (`remote-closed`) that passes it fails its message. Keep it at least the
+   * receivers' `maxReplyBytes` (default 64 KiB).
+   */
+  maxReplyBytes?: number
   /** ms an idle envelope stream stays open for the next message (default 2,000). */
   streamLinger?: number
   /** libp2p events that report a peer reachable (default both). */
@@ -105,6 +116,13 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
         WIRE_MAX_UNACKED_BYTES,
         'maxBytesInFlight'
       ),
+      maxReplyBytes: limit(
+        init.maxReplyBytes,
+        SENDER_MAX_REPLY_BYTES,
+        WIRE_MAX_REPLY_BYTES,
+        'maxReplyBytes',
+        0
+      ),
       linger: limit(init.streamLinger, STREAM_LINGER, Number.MAX_SAFE_INTEGER, 'streamLinger', 0),
       log: this.log
     }
@@ -138,7 +156,8 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
     return this.sessions.size
   }
 
-  async deliver(entry: Entry, options: DeliverOptions): Promise<void> {
+  /** Resolves with the receiver's reply (`{ reply }`) when it gave one, `{}` otherwise. */
+  async deliver(entry: Entry, options: DeliverOptions): Promise<DeliveryReceipt> {
     const { signal } = options
     const where = { peer: entry.peer, protocol: entry.protocol, id: entry.id, addrs: entry.addrs }
     if (this.closed) throw mapDeliveryError(new Error('the libp2p transport is closed'), where)
@@ -162,7 +181,15 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
     try {
       const stream = await connection.newStream(entry.protocol, { signal })
       // the connection is passed on: a reset connection can end the stream as if closed cleanly
-      await writeRaw(stream, entry.payload, this.rawSuccess, signal, connection)
+      const reply = await writeRaw(
+        stream,
+        entry.payload,
+        this.rawSuccess,
+        signal,
+        connection,
+        this.sessionOptions.maxReplyBytes
+      )
+      return reply === undefined ? {} : { reply }
     } catch (error) {
       // the peer was reached: this message failed (no handler yet, or the stream broke)
       throw signal.aborted ? abortedError(signal, where) : mapStreamError(error, where)

@@ -1,4 +1,5 @@
 import type { Connection, Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 /**
  * When a raw delivery counts as done:
@@ -10,8 +11,13 @@ import type { Connection, Stream } from '@libp2p/interface'
 export type RawSuccess = 'remote-closed' | 'written'
 
 /**
- * Writes `payload` to a freshly opened protocol stream, half-closes it and, in
- * `remote-closed` mode, reads (and discards) until the remote ends its side.
+ * Writes `payload` to a freshly opened protocol stream and half-closes it.
+ * In `remote-closed` mode it then reads until the remote ends its side: what
+ * the remote wrote meanwhile, at least one byte and at most `maxReplyBytes`,
+ * is the reply it resolves with (more resets the stream and throws). Raw mode
+ * cannot tell an empty reply from none: no byte, no reply. In `written` mode
+ * nothing is read (the Go original's semantics).
+ *
  * Throws when the stream is reset or aborted, when its connection is no
  * longer open at the end (a reset connection ends the stream as if it had
  * closed cleanly), or when `signal` aborts (the stream is then aborted too).
@@ -21,8 +27,9 @@ export async function writeRaw(
   payload: Uint8Array,
   success: RawSuccess,
   signal: AbortSignal,
-  connection?: Pick<Connection, 'status'>
-): Promise<void> {
+  connection?: Pick<Connection, 'status'>,
+  maxReplyBytes = 0
+): Promise<Uint8Array | undefined> {
   const onAbort = (): void => {
     stream.abort(signal.reason instanceof Error ? signal.reason : new Error('delivery aborted'))
   }
@@ -31,12 +38,18 @@ export async function writeRaw(
     // no signal handed down: `onAbort` aborts the stream, which ends each of these
     if (payload.byteLength > 0 && !stream.send(payload)) await stream.onDrain()
     await stream.close()
+    const reply = new Uint8ArrayList()
     if (success === 'written') {
       // nothing more is read: drop whatever the remote might send
       await stream.closeRead()
     } else {
-      for await (const _chunk of stream) {
-        // a raw handler's answer, if any, is not ours to interpret
+      for await (const chunk of stream) {
+        if (reply.byteLength + chunk.byteLength > maxReplyBytes) {
+          throw new Error(
+            `the remote's reply passes ${maxReplyBytes} bytes, the most this sender accepts (maxReplyBytes)`
+          )
+        }
+        reply.append(chunk)
       }
     }
     signal.throwIfAborted()
@@ -47,6 +60,15 @@ export async function writeRaw(
     if (connection !== undefined && connection.status !== 'open') {
       throw new Error(`connection was ${connection.status} before the delivery was confirmed`)
     }
+    if (reply.byteLength === 0) return undefined
+    // one plain copy of our own: chunks may be views of network buffers
+    const bytes = new Uint8Array(reply.byteLength)
+    let offset = 0
+    for (const chunk of reply) {
+      bytes.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+    return bytes
   } catch (error) {
     stream.abort(error instanceof Error ? error : new Error(String(error)))
     throw error

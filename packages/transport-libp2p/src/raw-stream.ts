@@ -12,10 +12,11 @@ function asError(error: unknown): Error {
  * Serves one inbound raw stream: reads it to its clean end within
  * `maxMessageBytes`, the memory budget (each chunk is charged before it is
  * kept) and `idleTimeout` for the whole message, hands the payload to the
- * handler, and closes its side once the handler resolved (the sender's
- * `remote-closed` point of success). A stream over a limit, ended
- * uncleanly, or whose handler throws is reset; nothing here throws into
- * libp2p.
+ * handler, writes the bytes it returned (its reply, at most
+ * `maxReplyBytes`) and closes its side once the handler resolved (the
+ * sender's `remote-closed` point of success). A stream over a limit, ended
+ * uncleanly, or whose handler throws or replies too much is reset; nothing
+ * here throws into libp2p.
  */
 export class InboundRawStream {
   private readonly chunks = new Uint8ArrayList()
@@ -113,14 +114,34 @@ export class InboundRawStream {
 
   private async deliver(payload: Uint8Array): Promise<void> {
     const from = this.connection.remotePeer.toString()
+    let result: unknown
     try {
-      await this.context.handler({ protocol: this.protocol, payload }, from)
+      result = await this.context.handler({ protocol: this.protocol, payload }, from)
     } catch (error) {
       this.context.streamError('handler-error', asError(error))
       this.stream.abort(asError(error))
       return
     }
+    const { maxReplyBytes } = this.context.limits
+    if (result instanceof Uint8Array && result.byteLength > maxReplyBytes) {
+      const error = new Error(
+        `the handler's reply of ${result.byteLength} bytes to ${from} is over maxReplyBytes (${maxReplyBytes})`
+      )
+      this.context.streamError('reply-too-large', error)
+      this.stream.abort(error)
+      return
+    }
     this.context.handled()
+    // the reply goes before our side closes: a sender in remote-closed mode reads it to that end
+    if (result instanceof Uint8Array && result.byteLength > 0 && this.stream.status === 'open') {
+      try {
+        this.stream.send(result)
+      } catch (error) {
+        this.context.streamError('reset', asError(error))
+        this.stream.abort(asError(error))
+        return
+      }
+    }
     // closing our side cleanly is what tells a raw sender the message arrived
     await closeWithin(this.stream, this.context.clock, this.context.limits.idleTimeout)
   }

@@ -6,6 +6,7 @@ import {
   authorizeHook
 } from './authorization.js'
 import {
+  DEDUPE_MAX_BYTES,
   DEDUPE_MAX_BYTES_PER_PEER,
   ENVELOPE_PROTOCOL,
   IDLE_TIMEOUT,
@@ -20,7 +21,9 @@ import {
   RATE_LIMIT_MESSAGES_PER_SECOND,
   RECEIVER_MAX_BYTES_IN_FLIGHT,
   RECEIVER_MAX_FRAMES_IN_FLIGHT,
-  RECEIVER_STOP_TIMEOUT
+  RECEIVER_MAX_REPLY_BYTES,
+  RECEIVER_STOP_TIMEOUT,
+  WIRE_MAX_REPLY_BYTES
 } from './constants.js'
 import type { DedupeInit } from './dedupe-window.js'
 import type { RateLimit } from './rate-limiter.js'
@@ -46,6 +49,15 @@ export interface DntReceiverInit extends AuthorizationInit {
   maxMessageBytes?: number
   /** Longest message id accepted, in UTF-8 bytes (default 256); bounds the dedupe window's memory. */
   maxIdBytes?: number
+  /**
+   * Largest reply a handler may return, in bytes (default 64 KiB, at most 8
+   * MiB; 0: no handler may reply). Envelope: a larger one is answered
+   * `rejected` / `reply-too-large` (final; the handler ran and its id is
+   * remembered, so it is not run again for a duplicate); raw: the stream is
+   * reset (its sender retries). Keep it at most the senders' `maxReplyBytes`
+   * (default 1 MiB).
+   */
+  maxReplyBytes?: number
   /** ms without a complete frame (envelope) or without the stream's clean end (raw) after which a stream is cut off (default 20,000). */
   idleTimeout?: number
   /** Protocol id of envelope mode (default `/dntkit/envelope/1.0.0`). */
@@ -91,6 +103,7 @@ export interface ResolvedReceiverInit {
   maxMessageBytes: number
   maxHeaderBytes: number
   maxIdBytes: number
+  maxReplyBytes: number
   idleTimeout: number
   maxInboundStreams: number
   maxStreamsPerPeer: number
@@ -112,6 +125,7 @@ const KNOWN_OPTIONS = new Set([
   'dedupe',
   'maxMessageBytes',
   'maxIdBytes',
+  'maxReplyBytes',
   'idleTimeout',
   'protocol',
   'maxInboundStreams',
@@ -132,6 +146,19 @@ function positive(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback
   if (!Number.isSafeInteger(value) || (value as number) < 1)
     throw new TypeError(`${name} must be an integer >= 1, got ${String(value)}`)
+  return value as number
+}
+
+function replyLimit(value: unknown): number {
+  if (value === undefined) return RECEIVER_MAX_REPLY_BYTES
+  if (
+    !Number.isSafeInteger(value) ||
+    (value as number) < 0 ||
+    (value as number) > WIRE_MAX_REPLY_BYTES
+  )
+    throw new TypeError(
+      `maxReplyBytes must be an integer from 0 to ${WIRE_MAX_REPLY_BYTES}, got ${String(value)}`
+    )
   return value as number
 }
 
@@ -199,13 +226,18 @@ export function resolveReceiverInit(init: DntReceiverInit): ResolvedReceiverInit
   if (init.dedupe !== undefined && init.dedupe !== false) {
     if (init.dedupe === null || typeof init.dedupe !== 'object')
       throw new TypeError(
-        'dedupe must be { maxEntries?, maxEntriesPerPeer?, maxBytesPerPeer?, maxAge?, store? } or false'
+        'dedupe must be { maxEntries?, maxEntriesPerPeer?, maxBytesPerPeer?, maxBytes?, maxAge?, store? } or false'
       )
-    const quota = init.dedupe.maxBytesPerPeer ?? DEDUPE_MAX_BYTES_PER_PEER
-    if (typeof quota === 'number' && quota < maxIdBytes) {
-      throw new TypeError(
-        `dedupe.maxBytesPerPeer (${quota}) must hold the longest id: maxIdBytes = ${maxIdBytes}`
-      )
+    for (const [name, fallback] of [
+      ['maxBytesPerPeer', DEDUPE_MAX_BYTES_PER_PEER],
+      ['maxBytes', DEDUPE_MAX_BYTES]
+    ] as const) {
+      const quota = init.dedupe[name] ?? fallback
+      if (typeof quota === 'number' && quota < maxIdBytes) {
+        throw new TypeError(
+          `dedupe.${name} (${quota}) must hold the longest id: maxIdBytes = ${maxIdBytes}`
+        )
+      }
     }
   }
   return {
@@ -217,6 +249,7 @@ export function resolveReceiverInit(init: DntReceiverInit): ResolvedReceiverInit
     maxMessageBytes,
     maxHeaderBytes: MAX_HEADER_BYTES,
     maxIdBytes,
+    maxReplyBytes: replyLimit(init.maxReplyBytes),
     idleTimeout: positive(init.idleTimeout, IDLE_TIMEOUT, 'idleTimeout'),
     maxInboundStreams: positive(init.maxInboundStreams, MAX_ENVELOPE_STREAMS, 'maxInboundStreams'),
     maxStreamsPerPeer: positive(init.maxStreamsPerPeer, MAX_STREAMS_PER_PEER, 'maxStreamsPerPeer'),

@@ -10,7 +10,11 @@ export type StreamErrorReason =
   | 'too-many-streams'
   /** Envelope: more unacknowledged frames or bytes than `maxFramesInFlight` / `maxBytesInFlight`. */
   | 'too-many-frames'
-  /** Envelope: the peer does not read its acks: more than 2 MiB of them waited to be sent. */
+  /**
+   * Envelope: the peer does not read its acks: more than 2 MiB (plus one
+   * reply) of them waited to be sent, or acks held its handlers back for
+   * `idleTimeout`.
+   */
   | 'ack-backlog'
   /** Raw: the message passed `maxMessageBytes`. */
   | 'too-large'
@@ -22,6 +26,8 @@ export type StreamErrorReason =
   | 'unauthorized'
   /** Raw: the handler threw; the stream was reset. */
   | 'handler-error'
+  /** Raw: the handler's reply passed `maxReplyBytes`; the stream was reset. */
+  | 'reply-too-large'
   /** The remote reset or aborted the stream, ended it uncleanly, or writing to it failed. */
   | 'reset'
   /** The receiver stopped and the stream was still busy after `stopTimeout` (a handler still ran): it was reset. */
@@ -49,6 +55,11 @@ export interface ReceiverStats extends BudgetUsage {
   messages: number
   /** Envelope messages acked `duplicate` without calling the handler. */
   duplicates: number
+  /**
+   * Duplicates acked without the reply their first ack carried: it had been
+   * given up from the dedupe window to stay within its byte quotas.
+   */
+  duplicatesWithoutReply: number
   /** Envelope messages acked `rejected`, by code (`unauthorized`, `too-large`, `id-too-long`, `unknown-protocol`, a handler's code, ...). */
   rejected: Record<string, number>
   /** Envelope messages acked `try-later`, by code (`rate-limited`, `over-budget`, `stopping`, `authorize-error`, `try-later`, ...). */
@@ -68,6 +79,16 @@ export interface ReceiverStats extends BudgetUsage {
    * of a peer).
    */
   dedupeEvicted: number
+  /** Replies cached in the dedupe window now (a duplicate gets its reply from there). */
+  dedupeReplies: number
+  /** Bytes of those replies. */
+  dedupeReplyBytes: number
+  /**
+   * Replies given up from the dedupe window while their id was kept (over
+   * `dedupe.maxBytesPerPeer` or `dedupe.maxBytes`): a duplicate of one is
+   * acked without it (`duplicatesWithoutReply`).
+   */
+  dedupeRepliesDropped: number
   /** Peers whose rate-limit bucket is tracked now. */
   rateLimitedPeers: number
 }
@@ -76,7 +97,14 @@ export interface ReceiverStats extends BudgetUsage {
 export type LiveStats = BudgetUsage &
   Pick<
     ReceiverStats,
-    'activeStreams' | 'dedupeEntries' | 'dedupePeers' | 'dedupeEvicted' | 'rateLimitedPeers'
+    | 'activeStreams'
+    | 'dedupeEntries'
+    | 'dedupePeers'
+    | 'dedupeEvicted'
+    | 'dedupeReplies'
+    | 'dedupeReplyBytes'
+    | 'dedupeRepliesDropped'
+    | 'rateLimitedPeers'
   > & { activeRawStreams: number }
 
 function count<K extends string>(table: Partial<Record<K, number>>, key: K): void {
@@ -88,6 +116,7 @@ export class ReceiverCounters {
   streamsAccepted = 0
   messages = 0
   duplicates = 0
+  duplicatesWithoutReply = 0
   rawStreamsAccepted = 0
   rawMessages = 0
   // no prototype: a handler's error code could be "__proto__"
@@ -111,6 +140,7 @@ export class ReceiverCounters {
       streamsAccepted: this.streamsAccepted,
       messages: this.messages,
       duplicates: this.duplicates,
+      duplicatesWithoutReply: this.duplicatesWithoutReply,
       rejected: { ...this.rejected },
       tryLater: { ...this.tryLater },
       streamErrors: { ...this.streamErrors },

@@ -16,11 +16,25 @@ export interface EnvelopeMessage {
 }
 
 /**
- * Processes one message. Resolving acks it `ok`; throwing acks it `rejected`
- * (code: the error's string `code`, else `handler-error`) and the sender
- * never retries it, except for `TryLaterError`, which acks `try-later`.
+ * What a handler returns: bytes are its reply to the sender (at most the
+ * receiver's `maxReplyBytes`); anything else (`undefined`, or any other
+ * value) means no reply.
  */
-export type EnvelopeHandler = (message: EnvelopeMessage, from: string) => void | Promise<void>
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler without a reply returns nothing
+export type HandlerResult = Uint8Array | undefined | void
+
+/**
+ * Processes one message. Resolving acks it `ok`, with the returned bytes as
+ * the reply (kept for the dedupe window: a duplicate gets the same reply and
+ * the handler does not run again). Throwing `MessageRefusedError` acks it
+ * `rejected` with its reason, final: the sender never retries it. Throwing
+ * `TryLaterError` or any other error acks it `try-later` (code `try-later`,
+ * or `handler-error`): the sender retries it after its backoff.
+ */
+export type EnvelopeHandler = (
+  message: EnvelopeMessage,
+  from: string
+) => HandlerResult | Promise<HandlerResult>
 
 /** A message as a raw handler gets it: the whole stream, read to its clean end. */
 export interface RawMessage {
@@ -30,12 +44,17 @@ export interface RawMessage {
 }
 
 /**
- * Processes one raw message. Resolving closes the receiver's side of the
- * stream cleanly (a dntkit sender's `remote-closed` point of success);
+ * Processes one raw message. Resolving writes the returned bytes, if any,
+ * back on the stream (the reply a dntkit sender in `remote-closed` mode
+ * reads; at most the receiver's `maxReplyBytes`, else the stream is reset),
+ * then closes the receiver's side cleanly (that sender's point of success);
  * throwing resets the stream (no reason travels in raw mode: a dntkit sender
  * retries it).
  */
-export type RawHandler = (message: RawMessage, from: string) => void | Promise<void>
+export type RawHandler = (
+  message: RawMessage,
+  from: string
+) => HandlerResult | Promise<HandlerResult>
 
 /** Detail of the receiver's `message` and `duplicate` events. */
 export interface ReceivedDetail {

@@ -75,6 +75,7 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
       rateLimit: options.rateLimit,
       rateLimiter: this.rateLimiter,
       dedupe: this.dedupe,
+      maxReplyBytes: options.maxReplyBytes,
       counters: this.counters,
       log: this.log,
       stopping: () => this.stopping,
@@ -103,6 +104,9 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
       dedupeEntries: this.dedupe?.size ?? 0,
       dedupePeers: this.dedupe?.peerCount ?? 0,
       dedupeEvicted: this.dedupe?.evicted ?? 0,
+      dedupeReplies: this.dedupe?.replies.count ?? 0,
+      dedupeReplyBytes: this.dedupe?.replies.bytes ?? 0,
+      dedupeRepliesDropped: this.dedupe?.replies.dropped ?? 0,
       rateLimitedPeers: this.rateLimiter?.size ?? 0
     })
   }
@@ -155,7 +159,7 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
     }
     this.counters.streamsAccepted++
     const { clock, maxMessageBytes, maxHeaderBytes, maxIdBytes, idleTimeout } = this.options
-    const { maxFramesInFlight, maxBytesInFlight } = this.options
+    const { maxFramesInFlight, maxBytesInFlight, maxReplyBytes } = this.options
     const inbound = new InboundEnvelopeStream(stream, from, {
       limits: {
         maxMessageBytes,
@@ -163,7 +167,8 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
         maxIdBytes,
         idleTimeout,
         maxFramesInFlight,
-        maxBytesInFlight
+        maxBytesInFlight,
+        maxReplyBytes
       },
       clock,
       answers: this.answers,
@@ -231,9 +236,9 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
     }
     if (!this.rawSlots.take(from)) return refuse('too-many-streams', this.tooMany(from, 'raw'))
     this.counters.rawStreamsAccepted++
-    const { clock, maxMessageBytes, idleTimeout } = this.options
+    const { clock, maxMessageBytes, idleTimeout, maxReplyBytes } = this.options
     const inbound = new InboundRawStream(stream, connection, protocol, {
-      limits: { maxMessageBytes, idleTimeout },
+      limits: { maxMessageBytes, idleTimeout, maxReplyBytes },
       clock,
       account: this.budget.account(from),
       handler,

@@ -10,6 +10,8 @@ export interface EnvelopeStreamLimits extends ReaderLimits {
   maxFramesInFlight: number
   maxBytesInFlight: number
   idleTimeout: number
+  /** Largest reply a handler may return (the ack backlog makes room for one). */
+  maxReplyBytes: number
 }
 
 /** What an inbound envelope stream needs from its receiver. */
@@ -29,7 +31,7 @@ export interface EnvelopeStreamContext {
 
 /** What an inbound raw stream needs from its receiver. */
 export interface RawStreamContext {
-  limits: { maxMessageBytes: number; idleTimeout: number }
+  limits: { maxMessageBytes: number; idleTimeout: number; maxReplyBytes: number }
   /** Drives the read timeout. */
   clock: Clock
   /** This stream's share of the memory budget. */

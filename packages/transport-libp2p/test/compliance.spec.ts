@@ -1,7 +1,12 @@
 import type { ReceivedMessage, TransportFixture } from '@dntkit/core/testing'
 import { transportSuite } from '@dntkit/core/testing'
 import type { Libp2p, Stream } from '@libp2p/interface'
-import { type DeliveryMode, handleEnvelopes, libp2pTransport } from '../src/index.js'
+import {
+  type DeliveryMode,
+  handleEnvelopes,
+  libp2pTransport,
+  MessageRefusedError
+} from '../src/index.js'
 import { addrsOf, createNode, fixedKey, portOf, stopAll, stopNode } from './nodes.js'
 
 const PROTOCOL = '/dntkit-test/compliance/1.0.0'
@@ -35,7 +40,7 @@ async function serve(
         onChange()
       },
       [REJECTING]: () => {
-        throw new Error('this handler refuses everything')
+        throw new MessageRefusedError('this handler refuses everything')
       }
     }
   })

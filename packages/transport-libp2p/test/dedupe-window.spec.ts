@@ -3,6 +3,7 @@ import { manualClock } from '@dntkit/core/testing'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DedupeWindow } from '../src/dedupe-window.js'
+import { dedupeModel } from './dedupe-model.js'
 
 const record = { peer: '12D3KooWSender', protocol: '/p/1' }
 
@@ -123,6 +124,7 @@ describe('DedupeWindow', () => {
   it('validates its options', () => {
     expect(() => new DedupeWindow({ maxEntries: 0 }, manualClock())).toThrow(/maxEntries/)
     expect(() => new DedupeWindow({ maxAge: -1 }, manualClock())).toThrow(/maxAge/)
+    expect(() => new DedupeWindow({ maxBytes: 0 }, manualClock())).toThrow(/maxBytes/)
   })
 
   it('a flood from one peer evicts only its own ids; the log and evicted count say so', async () => {
@@ -198,13 +200,56 @@ describe('DedupeWindow', () => {
     expect(second.evicted).toBe(20)
   })
 
-  it('behaves like a plain model of the rules under random adds and time (model-based)', async () => {
+  it('keeps each reply with its id across a restart: kept, dropped over the quota, too large', async () => {
+    const clock = manualClock()
+    const recording = recordingStore()
+    const limits = { maxBytesPerPeer: 20, store: recording.store }
+    const p = { peer: 'P', protocol: '/p' }
+    const first = new DedupeWindow(limits, clock)
+    await first.open()
+    await first.add('P/a', p, { reply: Buffer.from('hello') })
+    // 2 id bytes and 19 reply bytes pass 20: the oldest reply goes, its id stays
+    await first.add('P/b', p, { reply: Buffer.from('fourteen bytes') })
+    await first.add('P/c', p, { tooLarge: true })
+    await first.add('P/d', p)
+    expect(first.replies).toEqual({ count: 1, bytes: 14, dropped: 1 })
+    await first.close()
+    const stored = await recording.contents()
+    expect(
+      stored.map((entry) => [entry.id, entry.meta?.reply, Buffer.from(entry.payload).toString()])
+    ).toEqual([
+      ['P/a', 'dropped', ''],
+      ['P/b', 'kept', 'fourteen bytes'],
+      ['P/c', 'too-large', ''],
+      ['P/d', undefined, '']
+    ])
+    const second = new DedupeWindow(limits, clock)
+    await second.open()
+    const states = ['P/a', 'P/b', 'P/c', 'P/d'].map((key) => {
+      const found = second.lookup(key)
+      return [
+        found?.replyState,
+        found?.reply === undefined ? undefined : Buffer.from(found.reply).toString()
+      ]
+    })
+    expect(states).toEqual([
+      ['dropped', undefined],
+      ['kept', 'fourteen bytes'],
+      ['too-large', undefined],
+      ['none', undefined]
+    ])
+    expect(second.replies).toEqual({ count: 1, bytes: 14, dropped: 0 })
+    await second.close()
+  })
+
+  it('behaves like a plain model of the rules under random adds, replies and time (model-based)', async () => {
     const runs = Number(process.env.DEDUPE_RUNS ?? 300)
     const operation = fc.oneof(
       fc.record({
         kind: fc.constant('add' as const),
         peer: fc.nat(3),
-        id: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'ggg', 'é', 'hh')
+        id: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'ggg', 'é', 'hh'),
+        reply: fc.option(fc.nat(6), { nil: undefined })
       }),
       fc.record({ kind: fc.constant('advance' as const), ms: fc.nat(400) })
     )
@@ -213,7 +258,8 @@ describe('DedupeWindow', () => {
         fc.record({
           maxEntries: fc.integer({ min: 1, max: 12 }),
           maxEntriesPerPeer: fc.integer({ min: 1, max: 8 }),
-          maxBytesPerPeer: fc.integer({ min: 3, max: 12 }),
+          maxBytesPerPeer: fc.integer({ min: 3, max: 16 }),
+          maxBytes: fc.integer({ min: 3, max: 40 }),
           maxAge: fc.integer({ min: 100, max: 1000 })
         }),
         fc.array(operation, { maxLength: 80 }),
@@ -230,11 +276,21 @@ describe('DedupeWindow', () => {
               const peer = `peer-${operation.peer}`
               const key = `${peer}/${operation.id}`
               keys.add(key)
-              await window.add(key, { peer, protocol: '/p' })
-              model.add(key, peer, Buffer.byteLength(operation.id), clock.now())
+              const reply =
+                operation.reply === undefined ? undefined : new Uint8Array(operation.reply).fill(1)
+              await window.add(key, { peer, protocol: '/p' }, reply === undefined ? {} : { reply })
+              model.add(key, peer, Buffer.byteLength(operation.id), operation.reply, clock.now())
             }
-            for (const key of keys) expect(window.has(key), key).toBe(model.has(key, clock.now()))
+            for (const key of keys) {
+              const found = window.lookup(key)
+              const expected = model.get(key, clock.now())
+              expect(
+                found === undefined ? undefined : [found.replyState, found.reply?.byteLength],
+                key
+              ).toEqual(expected === undefined ? undefined : [expected.state, expected.reply])
+            }
             expect(window.evicted).toBe(model.evicted)
+            expect(window.replies).toEqual(model.replies(clock.now()))
           }
         }
       ),
@@ -242,54 +298,3 @@ describe('DedupeWindow', () => {
     )
   })
 })
-
-/** The dedupe rules written as plainly as possible: arrays and scans. */
-function dedupeModel(limits: {
-  maxEntries: number
-  maxEntriesPerPeer: number
-  maxBytesPerPeer: number
-  maxAge: number
-}) {
-  let records: Array<{ key: string; peer: string; bytes: number; at: number }> = []
-  // when each peer's count last changed: among the largest peers, the earliest gives up an id
-  const changed = new Map<string, number>()
-  let sequence = 0
-  let evicted = 0
-  const count = (peer: string) => records.filter((record) => record.peer === peer).length
-  const bytes = (peer: string) =>
-    records.filter((record) => record.peer === peer).reduce((sum, record) => sum + record.bytes, 0)
-  const remove = (key: string, now: number, eviction: boolean) => {
-    const record = records.find((candidate) => candidate.key === key)
-    if (record === undefined) return
-    records = records.filter((candidate) => candidate !== record)
-    changed.set(record.peer, sequence++)
-    if (eviction && now - record.at <= limits.maxAge) evicted++
-  }
-  const oldestOf = (peer: string) =>
-    records.find((record) => record.peer === peer) as { key: string }
-  return {
-    get evicted() {
-      return evicted
-    },
-    add(key: string, peer: string, size: number, now: number) {
-      for (const record of [...records])
-        if (record.at < now - limits.maxAge) remove(record.key, now, false)
-      remove(key, now, false)
-      records.push({ key, peer, bytes: size, at: now })
-      changed.set(peer, sequence++)
-      while (count(peer) > limits.maxEntriesPerPeer || bytes(peer) > limits.maxBytesPerPeer)
-        remove(oldestOf(peer).key, now, true)
-      while (records.length > limits.maxEntries) {
-        const peers = [...new Set(records.map((record) => record.peer))]
-        peers.sort(
-          (a, b) => count(b) - count(a) || (changed.get(a) as number) - (changed.get(b) as number)
-        )
-        remove(oldestOf(peers[0] as string).key, now, true)
-      }
-    },
-    has(key: string, now: number) {
-      const record = records.find((candidate) => candidate.key === key)
-      return record !== undefined && now - record.at <= limits.maxAge
-    }
-  }
-}

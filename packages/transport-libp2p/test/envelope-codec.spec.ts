@@ -114,8 +114,67 @@ describe('acks', () => {
     expect(Buffer.byteLength(ack.reason!)).toBeLessThanOrEqual(1024)
     expect(ack.reason!.endsWith('...')).toBe(true)
     expect(() => decodeAck(Uint8Array.from([2, 0, 4]))).toThrow(FrameError)
-    expect(() => decodeAck(Uint8Array.from([2, 0, 0, 0]))).toThrow(/unexpected bytes/)
+    expect(() => decodeAck(Uint8Array.from([2, 0, 0, 0, 9]))).toThrow(/unexpected bytes/)
+    expect(() => decodeAck(Uint8Array.from([2, 0, 0, 2, 9]))).toThrow(/malformed ack/)
     expect(() => decodeAck(Uint8Array.from([1, 0, 0]))).toThrow(/expected an ack/)
+  })
+})
+
+describe('acks with a reply', () => {
+  it('carries the reply of ok and duplicate as a length-prefixed field, byte for byte as documented', () => {
+    const reply = Buffer.from('id-9')
+    // prefix 9 | type 2 | sequence 300 (0xac 0x02) | status ok | reply length 4 | "id-9"
+    const wire = encodeAck({ sequence: 300, status: 'ok', reply })
+    expect(Array.from(wire)).toEqual([9, 2, 0xac, 0x02, 0, 4, ...reply])
+    expect(decodeAck(bodies(wire)[0]!)).toEqual({
+      sequence: 300,
+      status: 'ok',
+      reply: new Uint8Array(reply)
+    })
+    const duplicate = encodeAck({ sequence: 1, status: 'duplicate', reply: Uint8Array.of(0, 255) })
+    expect(Array.from(duplicate)).toEqual([6, 2, 1, 1, 2, 0, 255])
+    expect(decodeAck(bodies(duplicate)[0]!).reply).toEqual(Uint8Array.of(0, 255))
+  })
+
+  it('keeps an empty reply apart from no reply, and acks without one as they always were', () => {
+    const empty = encodeAck({ sequence: 5, status: 'ok', reply: new Uint8Array(0) })
+    expect(Array.from(empty)).toEqual([4, 2, 5, 0, 0])
+    expect(decodeAck(bodies(empty)[0]!)).toEqual({
+      sequence: 5,
+      status: 'ok',
+      reply: new Uint8Array(0)
+    })
+    const none = decodeAck(bodies(encodeAck({ sequence: 5, status: 'ok' }))[0]!)
+    expect('reply' in none).toBe(false)
+    expect(Array.from(encodeAck({ sequence: 5, status: 'ok' }))).toEqual([3, 2, 5, 0])
+    expect(Array.from(encodeAck({ sequence: 7, status: 'duplicate' }))).toEqual([3, 2, 7, 1])
+  })
+
+  it('a reply longer than the sender takes is too-large; a reply on a refusal is not encoded', () => {
+    const wire = encodeAck({ sequence: 0, status: 'ok', reply: new Uint8Array(200) })
+    expect(() => decodeAck(bodies(wire)[0]!, 199)).toThrow(
+      expect.objectContaining({ kind: 'too-large' })
+    )
+    expect(decodeAck(bodies(wire)[0]!, 200).reply).toHaveLength(200)
+    // a length that announces more than 199 bytes: refused before the bytes are looked at
+    expect(() => decodeAck(Uint8Array.of(2, 0, 0, ...varintBytes(1 << 30)), 199)).toThrow(
+      /1073741824 bytes, over the 199/
+    )
+    const refusal = encodeAck({
+      sequence: 1,
+      status: 'rejected',
+      code: 'c',
+      reason: 'r',
+      reply: Uint8Array.of(1)
+    })
+    expect(Array.from(refusal)).toEqual([7, 2, 1, 2, 1, 99, 1, 114])
+  })
+
+  it('cuts codes to 64 bytes', () => {
+    const [body] = bodies(encodeAck({ sequence: 1, status: 'rejected', code: 'c'.repeat(100) }))
+    const ack = decodeAck(body!)
+    expect(Buffer.byteLength(ack.code!)).toBeLessThanOrEqual(64)
+    expect(ack.code!.endsWith('...')).toBe(true)
   })
 })
 

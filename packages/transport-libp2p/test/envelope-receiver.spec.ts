@@ -19,6 +19,7 @@ import {
   type EnvelopeMessage,
   handleEnvelopes,
   libp2pTransport,
+  MessageRefusedError,
   TryLaterError
 } from '../src/index.js'
 import { addrsOf, createNode, stopAll, waitFor } from './nodes.js'
@@ -66,7 +67,8 @@ async function setup(
     handlers: {
       [PROTOCOL]: async (message) => {
         handled.push(message)
-        await handler?.(message)
+        const result = await handler?.(message)
+        return result instanceof Uint8Array ? result : undefined
       }
     },
     ...init
@@ -218,13 +220,19 @@ describe('envelope mode', () => {
     await Promise.all(transports.map((transport) => transport.close()))
   })
 
-  it('turns a throwing handler into DeliveryRejectedError, which the outbox never retries', async () => {
+  it('a MessageRefusedError is final (DeliveryRejectedError, its reason); any other throw is retried', async () => {
     let calls = 0
+    let failing = true
     const context = await setup({}, (message) => {
       calls++
-      const error = new Error(`cannot store ${message.id}`) as Error & { code: string }
-      error.code = 'E_SCHEMA'
-      throw error
+      if (message.id.startsWith('bad'))
+        throw new MessageRefusedError(`cannot store ${message.id}`, { reason: 'invalid-order' })
+      if (failing) {
+        // an unexpected error, even one with a string code: not a refusal
+        const error = new Error('connect ECONNREFUSED 127.0.0.1:5432') as Error & { code: string }
+        error.code = 'ECONNREFUSED'
+        throw error
+      }
     })
     const transport = libp2pTransport(context.sender, { mode: 'envelope' })
     const direct = transport.deliver(context.entry({ id: 'bad-1' }), { signal: signal() })
@@ -232,8 +240,21 @@ describe('envelope mode', () => {
       DeliveryRejectedError.isInstance(error)
     )
     await expect(direct).rejects.toMatchObject({
-      reason: 'E_SCHEMA',
-      message: expect.stringContaining('cannot store bad-1')
+      reason: 'invalid-order',
+      message: expect.stringContaining('invalid-order: cannot store bad-1')
+    })
+    const flaky = transport.deliver(context.entry({ id: 'flaky' }), { signal: signal() })
+    await expect(flaky).rejects.toSatisfy((error: unknown) => DeliveryFailedError.isInstance(error))
+    await expect(flaky).rejects.toMatchObject({
+      reason: 'handler-error',
+      message: expect.stringContaining('ECONNREFUSED')
+    })
+    failing = false
+    await transport.deliver(context.entry({ id: 'flaky' }), { signal: signal() })
+    expect(context.handle.stats()).toMatchObject({
+      messages: 1,
+      rejected: { 'invalid-order': 1 },
+      tryLater: { 'handler-error': 1 }
     })
 
     const outbox = new Outbox({ transport })
@@ -241,6 +262,7 @@ describe('envelope mode', () => {
     const abandoned: unknown[] = []
     outbox.addEventListener('abandoned', (event) => abandoned.push(event.detail))
     const sent = outbox.send({
+      id: 'bad-2',
       peer: context.receiver.peerId.toString(),
       protocol: PROTOCOL,
       payload: new Uint8Array(1)
@@ -251,7 +273,7 @@ describe('envelope mode', () => {
     expect(abandoned).toEqual([expect.objectContaining({ reason: 'rejected' })])
     expect(outbox.size).toBe(0)
     await outbox.flush()
-    expect(calls).toBe(2)
+    expect(calls).toBe(4)
     await outbox.stop()
     await transport.close()
   })

@@ -134,7 +134,8 @@ export async function serve(
   const handled: Served['handled'] = []
   const record = async (message: EnvelopeMessage, from: string) => {
     handled.push({ ...message, from })
-    await handler?.(message, from)
+    const result = await handler?.(message, from)
+    return result instanceof Uint8Array ? result : undefined
   }
   const handle = await handleEnvelopes(node, {
     handlers: { [GOOD]: record, [OTHER]: record },

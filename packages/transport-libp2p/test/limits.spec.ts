@@ -235,4 +235,31 @@ describe('receiver limits against a hostile peer', () => {
     )
     expect(await wellBehaved(served, 20)).toHaveLength(20)
   })
+
+  it('replies the peer does not read: its handlers wait for room, and after idleTimeout the stream is reset', async () => {
+    const clock = manualClock()
+    const served = await serve({ rateLimit: false, clock, idleTimeout: 10_000 }, (message) =>
+      message.protocol === OTHER ? new Uint8Array(60 * 1024) : undefined
+    )
+    const cutOff: string[] = []
+    served.handle.events.addEventListener('stream-error', (event) =>
+      cutOff.push(event.detail.error.message)
+    )
+    const hostile = await createNode()
+    const stream = await hostileStream(hostile, served.node, { read: false })
+    stream.stream.pause() // never reads: its receive window closes, the replies queue up
+    // 40 frames in one write, each answered with 60 KiB: 2.4 MB of acks
+    stream.send(
+      Buffer.concat(Array.from({ length: 40 }, (_, index) => frame(index, `r${index}`, OTHER)))
+    )
+    // the queue is busy and one timer runs: the wait for room, not the idle timeout
+    await waitFor(() => served.handled.length > 0 && clock.pending === 1, 10_000, 'the wait')
+    const ran = served.handled.length
+    expect(ran).toBeLessThan(40)
+    await clock.advance(10_000)
+    await waitFor(() => served.handle.stats().streamErrors['ack-backlog'] === 1, 10_000, 'reset')
+    expect(cutOff).toEqual([expect.stringMatching(/did not read its acks for 10000 ms/)])
+    expect(served.handled).toHaveLength(ran)
+    expect(await wellBehaved(served, 20)).toHaveLength(20)
+  })
 })

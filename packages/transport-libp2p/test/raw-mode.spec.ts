@@ -222,5 +222,8 @@ describe('raw mode', () => {
     expect(() => libp2pTransport(sender, { maxFramesInFlight: 5000 })).toThrow(
       /maxFramesInFlight must be an integer from 1 to 1024/
     )
+    expect(() => libp2pTransport(sender, { maxReplyBytes: 1.5 })).toThrow(
+      /maxReplyBytes must be an integer from 0 to 8388608, got 1.5/
+    )
   })
 })

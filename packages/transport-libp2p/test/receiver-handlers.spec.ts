@@ -110,6 +110,13 @@ describe('receiver handlers', () => {
       /dedupe.maxBytesPerPeer \(100\) must hold the longest id/
     )
     expect(() => dntReceiver({ dedupe: { maxEntriesPerPeer: 0 } })).toThrow(/maxEntriesPerPeer/)
+    expect(() => dntReceiver({ dedupe: { maxBytes: 100 } })).toThrow(
+      /dedupe.maxBytes \(100\) must hold the longest id/
+    )
+    expect(() => dntReceiver({ maxReplyBytes: -1 })).toThrow(
+      /maxReplyBytes must be an integer from 0 to 8388608, got -1/
+    )
+    expect(() => dntReceiver({ maxReplyBytes: 8 * 1024 * KiB + 1 })).toThrow(/maxReplyBytes/)
     expect(() => dntReceiver({ rawHandlers: { [RAW]: 'nope' as never } })).toThrow(
       /rawHandlers\["\/dntkit-test\/raw\/1.0.0"\] must be a function/
     )

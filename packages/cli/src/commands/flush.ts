@@ -5,6 +5,7 @@ import { MODE_META_KEY, startDelivery } from '../delivery-session.js'
 import { readKeyFile } from '../key-file.js'
 import { MODE_FLAG, modeFlag } from '../mode-flag.js'
 import { loadPolicy } from '../policy-file.js'
+import { REPLY_OUT_FLAG, replyJson, replyOutput } from '../reply-output.js'
 import { JSON_FLAG, KEY_FLAG, LISTEN_FLAG, STORE_FLAG } from '../store-flags.js'
 import { checkStoreLocation, parseStoreUri } from '../store-uri.js'
 import { parseMultiaddr } from '../target.js'
@@ -20,7 +21,8 @@ export const flushCommand: Command = {
     name: 'flush',
     summary: 'deliver what a store holds now, ignoring backoff; --wait keeps retrying',
     usage:
-      '--key FILE --store URI [--wait SECONDS] [--policy FILE] [--mode raw|envelope] [--listen MULTIADDR] [--json]',
+      '--key FILE --store URI [--wait SECONDS] [--policy FILE] [--mode raw|envelope] [--listen MULTIADDR]\n' +
+      '               [--reply-out FILE] [--json]',
     flags: {
       key: KEY_FLAG,
       store: STORE_FLAG,
@@ -40,12 +42,16 @@ export const flushCommand: Command = {
         description: `force raw or envelope (default: the mode dnt send recorded in meta "${MODE_META_KEY}", else raw)`
       },
       listen: LISTEN_FLAG,
+      'reply-out': REPLY_OUT_FLAG,
       json: JSON_FLAG
     },
     details:
       "One attempt per peer right away; with --wait, retries follow the policy's backoff and a peer\n" +
       'that connects is flushed at once. Exit 0: nothing left queued; 3: entries remain in the store;\n' +
-      '1: an entry was refused or abandoned. Dead letters are not delivered (see dnt dead --requeue).'
+      '1: an entry was refused or abandoned. Dead letters are not delivered (see dnt dead --requeue).\n' +
+      'Replies: those the store kept from earlier runs, then those of what it delivers, go to stdout,\n' +
+      'one line each (reply ID: "TEXT", or reply ID: base64 BASE64), and are then taken from the\n' +
+      'store (with --json: in "replies"; with --reply-out: to FILE first).'
   },
   async run({ io, flags, log }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
@@ -57,6 +63,7 @@ export const flushCommand: Command = {
       parseMultiaddr(address, '--listen').toString()
     )
     const json = flags.json === true
+    const replyOut = stringFlag(flags, 'reply-out')
     const { exists } = checkStoreLocation(location)
     if (!exists || location.kind === 'memory') {
       if (json)
@@ -65,16 +72,32 @@ export const flushCommand: Command = {
           remaining: 0,
           abandoned: 0,
           deadLetters: 0,
-          store: location.uri
+          store: location.uri,
+          replies: []
         })
       else say(io, `nothing queued in ${location.uri}`)
       return EXIT_OK
     }
-    const session = await startDelivery({ identity, location, policy, mode, listen, io, log })
+    const replies = replyOutput(io, replyOut, json)
+    const session = await startDelivery({
+      identity,
+      location,
+      policy,
+      mode,
+      listen,
+      io,
+      log,
+      replies: { output: replies, wants: () => true }
+    }).catch((error: unknown) => {
+      replies.close()
+      throw error
+    })
     let total: number
     let remaining: number
     let deadLetters: number
     try {
+      // what earlier runs received and nobody took yet
+      session.takeWaitingReplies()
       total = session.outbox.size
       if (total > 0) {
         await Promise.race([
@@ -90,7 +113,9 @@ export const flushCommand: Command = {
       deadLetters = session.outbox.deadLetters().length
     } finally {
       await session.stop()
+      replies.close()
     }
+    const replyFailure = session.replyFailure()
     const outcomes = Array.from(session.outcomes.values())
     const delivered = outcomes.filter((outcome) => outcome.status === 'delivered').length
     const failures = outcomes.filter((outcome) => outcome.status !== 'delivered')
@@ -100,7 +125,8 @@ export const flushCommand: Command = {
         remaining,
         abandoned: failures.length,
         deadLetters,
-        store: location.uri
+        store: location.uri,
+        replies: replies.written.map(({ id, reply }) => ({ id, ...replyJson(reply) }))
       })
     } else {
       say(
@@ -114,6 +140,13 @@ export const flushCommand: Command = {
         io,
         `${failure.entry.id} to ${failure.entry.peer}: ${failure.status}${failure.error ? `: ${failure.error}` : ''}`
       )
+    }
+    if (replyFailure !== undefined) {
+      note(
+        io,
+        `cannot write --reply-out ${replyOut}: ${replyFailure.message}; the replies not written stay in the store`
+      )
+      return EXIT_FAILURE
     }
     if (remaining > 0) return EXIT_QUEUED
     return failures.length > 0 ? EXIT_FAILURE : EXIT_OK

@@ -1,9 +1,21 @@
-import type { Entry } from '@dntkit/core'
+import type { Entry, PendingReply } from '@dntkit/core'
 import { requiredFlag } from '../arguments.js'
 import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK, TABLE_ERROR_WIDTH } from '../constants.js'
-import { briefError, entryToJson, formatAge, formatBytes, shortPeer, table } from '../format.js'
+import {
+  briefError,
+  entryToJson,
+  formatAge,
+  formatBytes,
+  isoTime,
+  jsonTime,
+  shortPeer,
+  table,
+  truncate,
+  utf8Text
+} from '../format.js'
 import { readKeyFile } from '../key-file.js'
+import { replyJson } from '../reply-output.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 import { readOnly, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
@@ -35,6 +47,34 @@ export function entriesTable(entries: Entry[], now: number, dead = false): strin
   return table(headers, rows, [4, 5, 6])
 }
 
+/** A reply waiting to be taken, as `inspect --json` prints it. */
+function pendingReplyToJson(pending: PendingReply): Record<string, unknown> {
+  return {
+    id: pending.id,
+    peer: pending.peer,
+    protocol: pending.protocol,
+    level: pending.level,
+    delivered: { at: jsonTime(pending.deliveredAt), atIso: isoTime(pending.deliveredAt) },
+    reply: replyJson(pending.reply)
+  }
+}
+
+/** The table of replies waiting to be taken. */
+function repliesTable(replies: PendingReply[], now: number): string {
+  const rows = replies.map((pending) => {
+    const text = utf8Text(pending.reply)
+    return [
+      pending.id,
+      shortPeer(pending.peer),
+      pending.protocol,
+      formatAge(now - pending.deliveredAt),
+      formatBytes(pending.reply.byteLength),
+      text === undefined ? '(binary)' : truncate(JSON.stringify(text), TABLE_ERROR_WIDTH)
+    ]
+  })
+  return table(['REPLY TO', 'PEER', 'PROTOCOL', 'DELIVERED', 'SIZE', 'REPLY'], rows, [3, 4])
+}
+
 export const inspectCommand: Command = {
   spec: {
     name: 'inspect',
@@ -45,29 +85,40 @@ export const inspectCommand: Command = {
       'Reads the store read-only: nothing on disk changes, and a running dnt that holds the store\n' +
       'goes on undisturbed. --json prints an array of entries with every field (times in whole ms\n' +
       'since the epoch plus ISO 8601 in "createdAtIso", "nextAttemptAtIso"; payload as base64, and\n' +
-      'as text in "data" when it is UTF-8), dead letters included. A damaged store exits 1 saying\n' +
-      'where, and how much still reads (see dnt repair).'
+      'as text in "data" when it is UTF-8), dead letters included, and the replies the store keeps\n' +
+      '(of messages delivered after their dnt send ended; with "delivered" and "reply"). It only\n' +
+      'shows replies: dnt flush prints and takes them. A damaged store exits 1 saying where, and\n' +
+      'how much still reads (see dnt repair).'
   },
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))
-    const [queued, dead] = await withQueue(
+    const [queued, dead, replies] = await withQueue(
       location,
       identity,
       '--store',
-      async (outbox) => [outbox?.entries() ?? [], outbox?.deadLetters() ?? []],
+      async (outbox) =>
+        [outbox?.entries() ?? [], outbox?.deadLetters() ?? [], outbox?.replies() ?? []] as const,
       readOnly(io, 'inspect')
     )
     if (flags.json === true) {
-      printJson(io, [...queued, ...dead].map(entryToJson))
+      printJson(io, [...[...queued, ...dead].map(entryToJson), ...replies.map(pendingReplyToJson)])
       return EXIT_OK
     }
     const bytes = queued.reduce((sum, entry) => sum + entry.payload.byteLength, 0)
-    if (queued.length > 0) say(io, entriesTable(queued, Date.now()))
+    const now = Date.now()
+    if (queued.length > 0) say(io, entriesTable(queued, now))
     say(
       io,
       `${queued.length} queued (${formatBytes(bytes)}), ${dead.length} dead-lettered${dead.length > 0 ? ' (see dnt dead)' : ''}`
     )
+    if (replies.length > 0) {
+      say(io, repliesTable(replies, now))
+      say(
+        io,
+        `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'} waiting to be taken (dnt flush prints and takes them)`
+      )
+    }
     return EXIT_OK
   }
 }

@@ -1,7 +1,7 @@
 import { allowList } from '../allow-list.js'
 import { listFlag, requiredFlag, stringFlag } from '../arguments.js'
 import { type Command, note } from '../command.js'
-import { EXIT_OK } from '../constants.js'
+import { EXIT_OK, MAX_REPLY_BYTES } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
 import { MODE_FLAG, modeFlag } from '../mode-flag.js'
@@ -9,6 +9,7 @@ import { createNode, startNode } from '../node.js'
 import { quietly } from '../quietly.js'
 import { type ReceivedMessage, type ReceivedOutput, receivedOutput } from '../received-output.js'
 import { limitsError, RECEIVER_LIMIT_FLAGS, receiverLimits } from '../receiver-limits.js'
+import { REPLY_FLAG, replySource } from '../reply-source.js'
 import { KEY_FLAG } from '../store-flags.js'
 import { parseMultiaddr } from '../target.js'
 
@@ -17,7 +18,8 @@ export const listenCommand: Command = {
     name: 'listen',
     summary: 'receive messages and print them (JSONL with --jsonl) until SIGINT / SIGTERM',
     usage:
-      '--key FILE --listen MULTIADDR --protocol ID [--protocol ID ...] [--jsonl OUT] [--mode raw|envelope] [--allow PEER ...] [--allow-file FILE] [limits]',
+      '--key FILE --listen MULTIADDR --protocol ID [--protocol ID ...] [--jsonl OUT] [--mode raw|envelope] [--allow PEER ...] [--allow-file FILE]\n' +
+      '              [--reply file:PATH|exec:COMMAND] [limits]',
     flags: {
       key: KEY_FLAG,
       listen: {
@@ -55,6 +57,7 @@ export const listenCommand: Command = {
         value: 'FILE',
         description: 'accept messages only from the peer ids in FILE (one a line, # comments)'
       },
+      reply: REPLY_FLAG,
       ...RECEIVER_LIMIT_FLAGS
     },
     details:
@@ -65,6 +68,11 @@ export const listenCommand: Command = {
       'With --allow / --allow-file, any other peer (as noise authenticated it) is refused: in\n' +
       'envelope mode its message is answered rejected / unauthorized from its header, in raw mode\n' +
       'its stream is reset; nothing of it is written.\n' +
+      'With --reply, every message is answered: file:PATH with the bytes of PATH (read at start, at\n' +
+      'most --max-reply-bytes); exec:COMMAND runs /bin/sh -c COMMAND per message, the payload on its\n' +
+      'stdin, DNT_ID (envelope), DNT_FROM and DNT_PROTOCOL in its environment, and its stdout is the\n' +
+      'reply. A command that exits non-zero, is killed, runs over 10 s or writes more than\n' +
+      '--max-reply-bytes fails that message: it is not recorded, and its sender retries it.\n' +
       'Limits hold in both modes: a raw stream over --max-message-bytes, --idle-timeout, the memory\n' +
       'budget (--max-buffered, --max-buffered-per-peer), --max-streams-per-peer or the rate limit is\n' +
       'reset (its sender retries); an envelope message is answered rejected (too large) or try-later.'
@@ -80,6 +88,8 @@ export const listenCommand: Command = {
     const mode = modeFlag(flags)
     const allow = allowList(flags)
     const limits = receiverLimits(flags)
+    const replyWith = stringFlag(flags, 'reply')
+    const reply = replySource(replyWith, limits.maxReplyBytes ?? MAX_REPLY_BYTES)
     const output = receivedOutput(io, stringFlag(flags, 'jsonl'))
     let received = 0
     const counted: ReceivedOutput = {
@@ -109,6 +119,12 @@ export const listenCommand: Command = {
           throw new TryLaterError(`cannot record the message: ${(error as Error).message}`)
         }
       }
+      // the reply first: a command that fails leaves nothing recorded, and the sender retries
+      const answer = async (message: ReceivedMessage): Promise<Uint8Array | undefined> => {
+        const bytes = reply === undefined ? undefined : await reply(message)
+        record(message)
+        return bytes
+      }
       const table = <T>(handler: T): Record<string, T> =>
         Object.fromEntries(protocols.map((protocol) => [protocol, handler]))
       const receiving = await handleMessages(node, {
@@ -117,7 +133,7 @@ export const listenCommand: Command = {
           : {
               handlers: table(
                 (message: { id: string; protocol: string; payload: Uint8Array }, from: string) =>
-                  record({
+                  answer({
                     id: message.id,
                     from,
                     protocol: message.protocol,
@@ -131,7 +147,7 @@ export const listenCommand: Command = {
           : {
               rawHandlers: table(
                 (message: { protocol: string; payload: Uint8Array }, from: string) =>
-                  record({
+                  answer({
                     from,
                     protocol: message.protocol,
                     payload: message.payload,
@@ -167,6 +183,7 @@ export const listenCommand: Command = {
       note(io, `peer id: ${identity.peerId}`)
       for (const address of node.getMultiaddrs()) note(io, `listening on ${address.toString()}`)
       note(io, `protocols: ${protocols.join(', ')} (${mode ?? 'raw and envelope'}); Ctrl-C stops`)
+      if (replyWith !== undefined) note(io, `answering every message from ${replyWith}`)
       if (allow !== undefined) {
         const peers = allow.length === 1 ? '1 peer' : `${allow.length} peers`
         note(io, `accepting messages from ${peers} only`)

@@ -8,6 +8,13 @@ import { readKeyFile } from '../key-file.js'
 import { type MessageSource, type OutgoingMessage, readMessages } from '../message-input.js'
 import { MODE_FLAG, modeFlag } from '../mode-flag.js'
 import { loadPolicy } from '../policy-file.js'
+import {
+  REPLY_OUT_FLAG,
+  type ReplyOutput,
+  replyJson,
+  replyLine,
+  replyOutput
+} from '../reply-output.js'
 import { KEY_FLAG, LISTEN_FLAG, STORE_FLAG } from '../store-flags.js'
 import { checkStoreLocation, parseStoreUri } from '../store-uri.js'
 import { parseMultiaddr, parseTarget } from '../target.js'
@@ -21,6 +28,27 @@ export interface MessageReport {
   level: string
   status: 'delivered' | 'queued' | 'abandoned' | 'rejected' | 'expired' | 'failed'
   error?: string
+  /** The receiver's reply (`--json`: `{"data"?, "base64"}`), when it gave one. */
+  reply?: { data?: string; base64: string }
+}
+
+/**
+ * Reports a reply `send()` returned (delivered at once: it is in no store).
+ * When `--reply-out` cannot take it, it goes to stdout rather than nowhere.
+ */
+function reportAtOnce(
+  output: ReplyOutput,
+  io: Parameters<Command['run']>[0]['io'],
+  id: string,
+  reply: Uint8Array,
+  failed: (error: Error) => void
+): void {
+  try {
+    output.write(id, reply)
+  } catch (error) {
+    failed(error instanceof Error ? error : new Error(String(error)))
+    io.stdout.write(`${replyLine(id, reply)}\n`)
+  }
 }
 
 const MAX_FAILURE_LINES = 10
@@ -31,7 +59,8 @@ export const sendCommand: Command = {
     summary: 'deliver messages now, queue the rest per policy (durably for persisted levels)',
     usage:
       '--key FILE --store URI --to MULTIADDR/p2p/PEER --protocol ID (--data TEXT | --file PATH | --jsonl PATH)\n' +
-      '              [--level NAME] [--policy FILE] [--wait SECONDS] [--mode raw|envelope] [--listen MULTIADDR] [--json]',
+      '              [--level NAME] [--policy FILE] [--wait SECONDS] [--mode raw|envelope] [--listen MULTIADDR]\n' +
+      '              [--reply-out FILE] [--json]',
     flags: {
       key: KEY_FLAG,
       store: STORE_FLAG,
@@ -72,9 +101,10 @@ export const sendCommand: Command = {
       },
       mode: MODE_FLAG,
       listen: LISTEN_FLAG,
+      'reply-out': REPLY_OUT_FLAG,
       json: {
         type: 'boolean',
-        description: "print a JSON report (counts and each message's status)"
+        description: "print a JSON report (counts and each message's status and reply)"
       }
     },
     details:
@@ -82,7 +112,11 @@ export const sendCommand: Command = {
       'line exits 2 and changes nothing. Without --wait, dnt send makes one attempt, queues what\n' +
       'failed and exits 3 if anything is queued (dnt flush retries later), 0 when all was delivered,\n' +
       '1 when a message was refused or abandoned. In envelope mode the mode is recorded in the\n' +
-      `entry's meta ("${MODE_META_KEY}") so that dnt flush delivers it the same way.`
+      `entry's meta ("${MODE_META_KEY}") so that dnt flush delivers it the same way.\n` +
+      'The reply of each message delivered during this run goes to stdout, one line each:\n' +
+      '  reply ID: "TEXT" (UTF-8, JSON-quoted) or reply ID: base64 BASE64\n' +
+      '(with --json: in each message\'s "reply"; with --reply-out: to FILE). A reply that comes\n' +
+      'after this run stays in the store: dnt flush prints and takes it.'
   },
   async run({ io, flags, log }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
@@ -108,8 +142,28 @@ export const sendCommand: Command = {
     const messages = await readMessages(source, defaults, io.stdin)
     const location = parseStoreUri(requiredFlag(flags, 'store'))
     checkStoreLocation(location)
+    const json = flags.json === true
+    const replies = replyOutput(io, stringFlag(flags, 'reply-out'), json)
+    // the replies of this run's messages only: earlier ones stay for dnt flush
+    const ownIds = new Set<string>()
+    let replyFailure: Error | undefined
+    const failedReply = (error: Error): void => {
+      replyFailure ??= error
+    }
 
-    const session = await startDelivery({ identity, location, policy, mode, listen, io, log })
+    const session = await startDelivery({
+      identity,
+      location,
+      policy,
+      mode,
+      listen,
+      io,
+      log,
+      replies: { output: replies, wants: (id) => ownIds.has(id) }
+    }).catch((error: unknown) => {
+      replies.close()
+      throw error
+    })
     const toMessage = (input: OutgoingMessage): Message => {
       const message: Message = {
         peer: target.peer,
@@ -139,7 +193,12 @@ export const sendCommand: Command = {
               input.level === undefined ? {} : { level: input.level }
             )
             report.id = result.id
+            ownIds.add(result.id)
             report.status = result.status
+            if (result.reply !== undefined) {
+              report.reply = replyJson(result.reply)
+              reportAtOnce(replies, io, result.id, result.reply, failedReply)
+            }
           } catch (error) {
             report.status = DeliveryRejectedError.isInstance(error) ? 'rejected' : 'failed'
             report.error = describeError(error)
@@ -164,12 +223,15 @@ export const sendCommand: Command = {
         if (outcome === undefined) return report
         const final: MessageReport = { ...report, status: outcome.status }
         if (outcome.error !== undefined) final.error = outcome.error
+        if (outcome.reply !== undefined) final.reply = replyJson(outcome.reply)
         return final
       })
       volatile ??= session.volatile().length
     } finally {
       await session.stop()
+      replies.close()
     }
+    replyFailure ??= session.replyFailure()
 
     const count = (status: MessageReport['status']): number =>
       reports.filter((report) => report.status === status).length
@@ -178,7 +240,7 @@ export const sendCommand: Command = {
     const failures = reports.filter(
       (report) => report.status !== 'delivered' && report.status !== 'queued'
     )
-    if (flags.json === true) {
+    if (json) {
       printJson(io, {
         delivered,
         queued,
@@ -201,6 +263,13 @@ export const sendCommand: Command = {
     if (failures.length > MAX_FAILURE_LINES)
       note(io, `... and ${failures.length - MAX_FAILURE_LINES} more`)
     if (volatile > 0) note(io, volatileWarning(volatile, location.uri))
+    if (replyFailure !== undefined) {
+      note(
+        io,
+        `cannot write --reply-out ${stringFlag(flags, 'reply-out')}: ${replyFailure.message}; replies delivered with their send went to stdout, later ones stay in the store for dnt flush`
+      )
+      return EXIT_FAILURE
+    }
     if (queued > 0) return EXIT_QUEUED
     return failures.length > 0 ? EXIT_FAILURE : EXIT_OK
   }
