@@ -101,6 +101,19 @@ export const DEDUPE_MAX_BYTES = 64 * 1024 * 1024
 /** Dedupe window of a receiver: how long an id is remembered (ms, one day). */
 export const DEDUPE_MAX_AGE = 24 * 60 * 60 * 1000
 
+/**
+ * ms an id of the dedupe window is safe from other peers' traffic (10 min):
+ * longer than the default preset's longest backoff (5 min), so the retry that
+ * follows a lost ack finds its id still there whatever other peers send.
+ */
+export const DEDUPE_MIN_AGE = 10 * 60 * 1000
+
+/**
+ * Ids per peer `DEDUPE_MIN_AGE` protects: its most recent 256, the frames a
+ * sender may have in flight on one stream (all retried after a lost stream).
+ */
+export const DEDUPE_PROTECTED_PER_PEER = 256
+
 /** Level name of the records a receiver keeps in its dedupe store. */
 export const DEDUPE_LEVEL = 'dedupe'
 

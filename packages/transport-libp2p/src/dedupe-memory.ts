@@ -32,6 +32,13 @@ export interface DedupeLimits {
   maxEntriesPerPeer: number
   maxBytesPerPeer: number
   maxBytes: number
+  /**
+   * ms, and count per peer, an id is safe from other peers' traffic: a full
+   * window forgets one of a peer's `protectedPerPeer` most recent ids younger
+   * than `minAge` only for that peer's own new id (see `DedupeMemory`).
+   */
+  minAge: number
+  protectedPerPeer: number
 }
 
 /** Why ids were forgotten before `maxAge`. */
@@ -63,8 +70,16 @@ interface PeerIds {
  * cached replies go first (the peer's own oldest for `maxBytesPerPeer`, the
  * oldest of all for `maxBytes`), their ids stay; only when the ids alone
  * pass it are ids forgotten. Over a count, ids are forgotten: the peer's own
- * oldest for `maxEntriesPerPeer`, the oldest of the peer holding the most
- * for `maxEntries` (and for `maxBytes` passed by ids alone).
+ * oldest for `maxEntriesPerPeer`; for `maxEntries` (and for `maxBytes`
+ * passed by ids alone) an unprotected id: the oldest of the peer holding the
+ * most, else the oldest of all. An id is protected while it is one of its
+ * peer's `protectedPerPeer` most recent ids and younger than `minAge`: it is
+ * forgotten for the window only for its own peer's new id (its retries are
+ * its own business). So a flood, from one peer or from many fresh
+ * identities, cannot make the window forget another peer's recent ids, whose
+ * retries (after a lost ack) are what the window is for. `admits()` tells a
+ * receiver beforehand whether a new id of a peer fits under that rule: when
+ * it does not, the receiver answers `try-later` instead of running the handler.
  */
 export class DedupeMemory {
   private readonly seen = new Map<string, Processed>()
@@ -79,6 +94,11 @@ export class DedupeMemory {
   evicted = 0
   /** Replies given up to stay within the byte quotas while their id was kept. */
   repliesDropped = 0
+  /**
+   * Ids younger than `minAge` of another peer forgotten anyway: only when
+   * more new ids were admitted at once than the window had room for.
+   */
+  protectedEvicted = 0
 
   constructor(
     private readonly limits: DedupeLimits,
@@ -131,10 +151,26 @@ export class DedupeMemory {
     while (this.idBytes + this.replyBytes > maxBytes && this.replies.size > 0)
       this.dropReply(this.replies.values().next().value as Processed)
     while (this.seen.size > maxEntries || this.idBytes > maxBytes) {
-      const largest = this.counts.largest()
-      if (largest === undefined) break
-      this.evictOldest(largest, 'window', maxAge, now)
+      const victim = this.windowVictim(peer, processed.key, now)
+      if (victim === undefined) break
+      this.evict(victim, 'window', maxAge, now)
     }
+  }
+
+  /**
+   * Whether a new id of `peer` (`idBytes` long) fits without forgetting
+   * another peer's id younger than `minAge`, with `reserved` more ids
+   * already admitted and not yet remembered.
+   */
+  admits(peer: string, idBytes: number, reserved: number, now: number): boolean {
+    const { maxEntries, maxBytes } = this.limits
+    if (this.seen.size + reserved < maxEntries && this.idBytes + idBytes <= maxBytes) return true
+    const largest = this.counts.largest()
+    const candidate = largest === undefined ? undefined : this.oldestOf(largest)
+    if (candidate !== undefined && !this.isProtected(candidate, now)) return true
+    const oldest = this.oldest()
+    if (oldest !== undefined && !this.isProtected(oldest, now)) return true
+    return this.oldestOf(peer) !== undefined
   }
 
   /** Forgets the ids processed before `oldest` (time order is insertion order). */
@@ -195,16 +231,50 @@ export class DedupeMemory {
     this.events.replyDropped(processed)
   }
 
+  private oldestOf(peer: string): Processed | undefined {
+    return this.peers.get(peer)?.keys.values().next().value
+  }
+
+  private oldest(): Processed | undefined {
+    return this.seen.values().next().value
+  }
+
+  /**
+   * Whether the oldest id of its peer (`processed`) is protected: its peer
+   * holds at most `protectedPerPeer` ids and it is younger than `minAge`.
+   */
+  private isProtected(processed: Processed, now: number): boolean {
+    const held = this.peers.get(processed.peer)?.keys.size ?? 0
+    return held <= this.limits.protectedPerPeer && now - processed.at < this.limits.minAge
+  }
+
+  /** The id a full window forgets when `adder` added `added` (see the class's rule). */
+  private windowVictim(adder: string, added: string, now: number): Processed | undefined {
+    const largest = this.counts.largest()
+    const candidate = largest === undefined ? undefined : this.oldestOf(largest)
+    if (candidate !== undefined && !this.isProtected(candidate, now)) return candidate
+    const oldest = this.oldest()
+    if (oldest !== undefined && !this.isProtected(oldest, now)) return oldest
+    const own = this.oldestOf(adder)
+    if (own !== undefined && own.key !== added) return own
+    this.protectedEvicted++
+    return candidate ?? oldest
+  }
+
   private evictOldest(peer: string, cause: EvictionCause, maxAge: number, now: number): void {
-    const ids = this.peers.get(peer)
-    const first = ids?.keys.values().next()
-    if (ids === undefined || first === undefined || first.done === true) return
-    const processed = first.value
+    const oldest = this.oldestOf(peer)
+    if (oldest !== undefined) this.evict(oldest, cause, maxAge, now)
+  }
+
+  private evict(processed: Processed, cause: EvictionCause, maxAge: number, now: number): void {
+    const ids = this.peers.get(processed.peer)
+    if (ids === undefined) return
     this.forget(processed.key)
     if (now - processed.at > maxAge) return
     this.evicted++
     ids.evicted++
     // told at the 1st, 10th, 100th, ... id of that peer: a flood does not flood the log
-    if (Number.isInteger(Math.log10(ids.evicted))) this.events.evicted(peer, ids.evicted, cause)
+    if (Number.isInteger(Math.log10(ids.evicted)))
+      this.events.evicted(processed.peer, ids.evicted, cause)
   }
 }

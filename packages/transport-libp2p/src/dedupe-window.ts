@@ -5,7 +5,9 @@ import {
   DEDUPE_MAX_BYTES,
   DEDUPE_MAX_BYTES_PER_PEER,
   DEDUPE_MAX_ENTRIES,
-  DEDUPE_MAX_ENTRIES_PER_PEER
+  DEDUPE_MAX_ENTRIES_PER_PEER,
+  DEDUPE_MIN_AGE,
+  DEDUPE_PROTECTED_PER_PEER
 } from './constants.js'
 import {
   DedupeMemory,
@@ -36,6 +38,22 @@ export interface DedupeInit {
   maxBytes?: number
   /** ms an id is remembered (default one day). */
   maxAge?: number
+  /**
+   * ms an id is safe from other peers' traffic (default 10 minutes, at most
+   * `maxAge`), while it is one of its peer's `protectedPerPeer` most recent
+   * ids. A full window forgets such an id only for its own peer's new id; a
+   * new id that would need another peer's protected id gone is answered
+   * `try-later` (`dedupe-full`) and its handler does not run. So a flood,
+   * even from many fresh identities, cannot make the receiver run a handler
+   * twice for a retry of a recent message.
+   */
+  minAge?: number
+  /**
+   * How many of a peer's most recent ids `minAge` protects (default 256, the
+   * frames a sender may have in flight on a stream, but at most a hundredth
+   * of `maxEntries`; 0 turns the protection off).
+   */
+  protectedPerPeer?: number
   /**
    * Keeps the window across restarts: any `Store` of dntkit (memory, file,
    * level). Each id is one entry: `id` = `<sender peer id>/<message id>`,
@@ -113,7 +131,24 @@ export class DedupeWindow {
     private readonly clock: Clock,
     onEvicted?: EvictionListener
   ) {
+    this.maxAge = init.maxAge ?? DEDUPE_MAX_AGE
+    if (typeof this.maxAge !== 'number' || !(this.maxAge > 0)) {
+      throw new TypeError(`dedupe.maxAge must be a number of ms > 0, got ${this.maxAge}`)
+    }
+    const minAge = init.minAge ?? Math.min(DEDUPE_MIN_AGE, this.maxAge)
+    if (typeof minAge !== 'number' || !(minAge >= 0) || minAge > this.maxAge) {
+      throw new TypeError(
+        `dedupe.minAge must be a number of ms from 0 to maxAge (${this.maxAge}), got ${minAge}`
+      )
+    }
     const maxEntries = positive(init.maxEntries, DEDUPE_MAX_ENTRIES, 'maxEntries')
+    const protectedPerPeer =
+      init.protectedPerPeer ?? Math.min(DEDUPE_PROTECTED_PER_PEER, Math.floor(maxEntries / 100))
+    if (!Number.isSafeInteger(protectedPerPeer) || protectedPerPeer < 0) {
+      throw new TypeError(
+        `dedupe.protectedPerPeer must be an integer >= 0, got ${protectedPerPeer}`
+      )
+    }
     const maxBytes = positive(init.maxBytes, DEDUPE_MAX_BYTES, 'maxBytes')
     this.maxBytesPerPeer = positive(
       init.maxBytesPerPeer,
@@ -128,11 +163,9 @@ export class DedupeWindow {
         'maxEntriesPerPeer'
       ),
       maxBytesPerPeer: this.maxBytesPerPeer,
-      maxBytes
-    }
-    this.maxAge = init.maxAge ?? DEDUPE_MAX_AGE
-    if (typeof this.maxAge !== 'number' || !(this.maxAge > 0)) {
-      throw new TypeError(`dedupe.maxAge must be a number of ms > 0, got ${this.maxAge}`)
+      maxBytes,
+      minAge,
+      protectedPerPeer
     }
     this.store = init.store
     const writer = this.store == null ? undefined : new DedupeStoreWriter(this.store)
@@ -197,6 +230,26 @@ export class DedupeWindow {
       if ((this.writer as DedupeStoreWriter).size > 0) await this.writer?.flush()
     }
     this.opened = true
+  }
+
+  /**
+   * Ids younger than `minAge` of other peers forgotten anyway (only when more
+   * new ids were admitted at once than the window had room for).
+   */
+  get protectedEvicted(): number {
+    return this.memory.protectedEvicted
+  }
+
+  /**
+   * Whether `key` (`<peer>/<message id>`, not in the window) may be processed
+   * now: its id fits without forgetting another peer's id younger than
+   * `minAge`, with `reserved` ids admitted and not yet added.
+   */
+  admits(key: string, peer: string, reserved = 0): boolean {
+    const now = this.clock.now()
+    this.memory.expire(now - this.maxAge)
+    const idBytes = this.processed(key, peer, '', now).idBytes
+    return this.memory.admits(peer, idBytes, reserved, now)
   }
 
   has(key: string): boolean {

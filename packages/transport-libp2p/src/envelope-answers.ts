@@ -140,6 +140,14 @@ export class EnvelopeAnswers {
       const answer = await running
       return answer.status === 'ok' ? this.duplicate(detail, answer.reply) : answer
     }
+    if (!dedupe.admits(key, from, this.inProgress.size)) {
+      return this.refuse(
+        detail,
+        'try-later',
+        'dedupe-full',
+        'the dedupe window is full of recent ids of other peers; retry later'
+      )
+    }
     const outcome = this.run(handler, frame, from, key)
     this.inProgress.set(key, outcome)
     try {

@@ -62,7 +62,7 @@ export interface ReceiverStats extends BudgetUsage {
   duplicatesWithoutReply: number
   /** Envelope messages acked `rejected`, by code (`unauthorized`, `too-large`, `id-too-long`, `unknown-protocol`, a handler's code, ...). */
   rejected: Record<string, number>
-  /** Envelope messages acked `try-later`, by code (`rate-limited`, `over-budget`, `stopping`, `authorize-error`, `try-later`, ...). */
+  /** Envelope messages acked `try-later`, by code (`rate-limited`, `over-budget`, `dedupe-full`, `stopping`, `authorize-error`, `try-later`, ...). */
   tryLater: Record<string, number>
   /** Envelope streams cut off or refused, by reason. */
   streamErrors: Partial<Record<StreamErrorReason, number>>
@@ -79,6 +79,12 @@ export interface ReceiverStats extends BudgetUsage {
    * of a peer).
    */
   dedupeEvicted: number
+  /**
+   * Ids younger than `dedupe.minAge` the window forgot anyway for another
+   * peer's new id: only when more new ids were admitted at once than it had
+   * room for (new ids are otherwise answered `try-later` / `dedupe-full`).
+   */
+  dedupeProtectedEvicted: number
   /** Replies cached in the dedupe window now (a duplicate gets its reply from there). */
   dedupeReplies: number
   /** Bytes of those replies. */
@@ -101,6 +107,7 @@ export type LiveStats = BudgetUsage &
     | 'dedupeEntries'
     | 'dedupePeers'
     | 'dedupeEvicted'
+    | 'dedupeProtectedEvicted'
     | 'dedupeReplies'
     | 'dedupeReplyBytes'
     | 'dedupeRepliesDropped'

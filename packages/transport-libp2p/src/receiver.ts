@@ -104,6 +104,7 @@ export class ReceiverCore extends TypedEventEmitter<ReceiverEvents> {
       dedupeEntries: this.dedupe?.size ?? 0,
       dedupePeers: this.dedupe?.peerCount ?? 0,
       dedupeEvicted: this.dedupe?.evicted ?? 0,
+      dedupeProtectedEvicted: this.dedupe?.protectedEvicted ?? 0,
       dedupeReplies: this.dedupe?.replies.count ?? 0,
       dedupeReplyBytes: this.dedupe?.replies.bytes ?? 0,
       dedupeRepliesDropped: this.dedupe?.replies.dropped ?? 0,

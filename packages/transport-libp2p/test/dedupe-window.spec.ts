@@ -125,6 +125,39 @@ describe('DedupeWindow', () => {
     expect(() => new DedupeWindow({ maxEntries: 0 }, manualClock())).toThrow(/maxEntries/)
     expect(() => new DedupeWindow({ maxAge: -1 }, manualClock())).toThrow(/maxAge/)
     expect(() => new DedupeWindow({ maxBytes: 0 }, manualClock())).toThrow(/maxBytes/)
+    expect(() => new DedupeWindow({ maxAge: 1_000, minAge: 1_001 }, manualClock())).toThrow(
+      'dedupe.minAge must be a number of ms from 0 to maxAge (1000), got 1001'
+    )
+    expect(() => new DedupeWindow({ protectedPerPeer: -1 }, manualClock())).toThrow(
+      'dedupe.protectedPerPeer must be an integer >= 0, got -1'
+    )
+  })
+
+  it('many fresh identities: a peer’s most recent ids stay for minAge; a new id that needs one gone is not admitted', async () => {
+    const clock = manualClock()
+    // 1,000 ids: each peer's 10 most recent are protected (a hundredth of maxEntries)
+    const window = new DedupeWindow({ maxEntries: 1_000 }, clock)
+    await window.open()
+    for (let index = 0; index < 10; index++)
+      await window.add(`good/${index}`, { peer: 'good', protocol: '/p' })
+    await clock.advance(1)
+    let admitted = 0
+    for (let index = 0; window.admits(`sybil-${index}/x`, `sybil-${index}`); index++) {
+      await window.add(`sybil-${index}/x`, { peer: `sybil-${index}`, protocol: '/p' })
+      admitted++
+    }
+    expect(admitted).toBe(990)
+    expect(Array.from({ length: 10 }, (_, index) => window.has(`good/${index}`))).toEqual(
+      Array(10).fill(true)
+    )
+    // the good peer may still add: it gives up its own oldest
+    expect(window.admits('good/10', 'good')).toBe(true)
+    await window.add('good/10', { peer: 'good', protocol: '/p' })
+    expect([window.has('good/0'), window.has('good/10')]).toEqual([false, true])
+    // ten minutes on, nothing is protected any more: the oldest go for new identities
+    await clock.advance(10 * 60 * 1000)
+    expect(window.admits('late/x', 'late')).toBe(true)
+    expect(window.protectedEvicted).toBe(0)
   })
 
   it('a flood from one peer evicts only its own ids; the log and evicted count say so', async () => {
@@ -249,7 +282,9 @@ describe('DedupeWindow', () => {
         kind: fc.constant('add' as const),
         peer: fc.nat(3),
         id: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'ggg', 'é', 'hh'),
-        reply: fc.option(fc.nat(6), { nil: undefined })
+        reply: fc.option(fc.nat(6), { nil: undefined }),
+        // as a receiver with several new ids admitted at once: added even where admits() said no
+        forced: fc.boolean()
       }),
       fc.record({ kind: fc.constant('advance' as const), ms: fc.nat(400) })
     )
@@ -260,7 +295,9 @@ describe('DedupeWindow', () => {
           maxEntriesPerPeer: fc.integer({ min: 1, max: 8 }),
           maxBytesPerPeer: fc.integer({ min: 3, max: 16 }),
           maxBytes: fc.integer({ min: 3, max: 40 }),
-          maxAge: fc.integer({ min: 100, max: 1000 })
+          maxAge: fc.integer({ min: 100, max: 1000 }),
+          minAge: fc.integer({ min: 0, max: 100 }),
+          protectedPerPeer: fc.integer({ min: 0, max: 4 })
         }),
         fc.array(operation, { maxLength: 80 }),
         async (limits, operations) => {
@@ -278,8 +315,14 @@ describe('DedupeWindow', () => {
               keys.add(key)
               const reply =
                 operation.reply === undefined ? undefined : new Uint8Array(operation.reply).fill(1)
+              const bytes = Buffer.byteLength(operation.id)
+              if (window.lookup(key) === undefined) {
+                const admitted = window.admits(key, peer)
+                expect(admitted, `admits ${key}`).toBe(model.admits(peer, bytes, clock.now()))
+                if (!admitted && !operation.forced) continue
+              }
               await window.add(key, { peer, protocol: '/p' }, reply === undefined ? {} : { reply })
-              model.add(key, peer, Buffer.byteLength(operation.id), operation.reply, clock.now())
+              model.add(key, peer, bytes, operation.reply, clock.now())
             }
             for (const key of keys) {
               const found = window.lookup(key)
@@ -290,6 +333,7 @@ describe('DedupeWindow', () => {
               ).toEqual(expected === undefined ? undefined : [expected.state, expected.reply])
             }
             expect(window.evicted).toBe(model.evicted)
+            expect(window.protectedEvicted).toBe(model.protectedEvicted)
             expect(window.replies).toEqual(model.replies(clock.now()))
           }
         }

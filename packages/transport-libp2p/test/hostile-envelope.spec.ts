@@ -22,6 +22,8 @@ afterEach(stopAll)
 const KiB = 1024
 const IDLE = 10_000
 const signal = () => AbortSignal.timeout(10_000)
+/** The floods send 10,050 and 50,100 frames: a hang bound for a busy machine, not a measure. */
+const FLOOD_TIMEOUT = 90_000
 
 /** A frame that declares `declared` bytes of payload and brings `sent` of them, never the rest. */
 function partialFrame(id: string, declared: number, sent: number): Uint8Array {
@@ -164,58 +166,66 @@ describe('envelope mode against hostile peers', () => {
     await transport.close()
   })
 
-  it("a dedupe flood from one peer forgets only that peer's ids: a good peer's retry is still a duplicate", async () => {
-    const logs = capturingLogger()
-    const served = await serve({ logger: logs.factory })
-    const good = await createNode()
-    const transport = libp2pTransport(good, { mode: 'envelope' })
-    const message = testEntry({
-      peer: served.node.peerId.toString(),
-      addrs: addrsOf(served.node),
-      protocol: GOOD,
-      id: 'exactly-once'
-    })
-    await transport.deliver(message, { signal: signal() })
-    await transport.deliver({ ...message }, { signal: signal() })
-    expect(served.handle.stats().duplicates).toBe(1)
-    // more new ids than a peer may have remembered (10,000 by default)
-    const hostile = await createNode()
-    const stream = await hostileStream(hostile, served.node)
-    await flood(stream, 10_050, 'flood')
-    expect(stream.acks.every((ack) => ack.status === 'ok')).toBe(true)
-    await transport.deliver({ ...message }, { signal: signal() })
-    expect(handledFrom(served, good)).toEqual(['exactly-once'])
-    const stats = served.handle.stats()
-    expect(stats.duplicates).toBe(2)
-    expect(stats.dedupeEvicted).toBe(50)
-    expect(stats.dedupeEntries).toBe(10_001)
-    const warning = logs.lines.find((line) => line.includes('dedupe window: forgot'))
-    expect(warning).toContain(hostile.peerId.toString())
-    expect(warning).toContain('before maxAge')
-    // what was given up is the flooder's own oldest: its retry would run again
-    stream.send(frame(10_050, 'flood-0', GOOD, new Uint8Array(1)))
-    expect((await stream.waitForAcks(10_051))[10_050]).toMatchObject({ status: 'ok' })
-    await transport.close()
-  })
+  it(
+    "a dedupe flood from one peer forgets only that peer's ids: a good peer's retry is still a duplicate",
+    async () => {
+      const logs = capturingLogger()
+      const served = await serve({ logger: logs.factory })
+      const good = await createNode()
+      const transport = libp2pTransport(good, { mode: 'envelope' })
+      const message = testEntry({
+        peer: served.node.peerId.toString(),
+        addrs: addrsOf(served.node),
+        protocol: GOOD,
+        id: 'exactly-once'
+      })
+      await transport.deliver(message, { signal: signal() })
+      await transport.deliver({ ...message }, { signal: signal() })
+      expect(served.handle.stats().duplicates).toBe(1)
+      // more new ids than a peer may have remembered (10,000 by default)
+      const hostile = await createNode()
+      const stream = await hostileStream(hostile, served.node)
+      await flood(stream, 10_050, 'flood')
+      expect(stream.acks.every((ack) => ack.status === 'ok')).toBe(true)
+      await transport.deliver({ ...message }, { signal: signal() })
+      expect(handledFrom(served, good)).toEqual(['exactly-once'])
+      const stats = served.handle.stats()
+      expect(stats.duplicates).toBe(2)
+      expect(stats.dedupeEvicted).toBe(50)
+      expect(stats.dedupeEntries).toBe(10_001)
+      const warning = logs.lines.find((line) => line.includes('dedupe window: forgot'))
+      expect(warning).toContain(hostile.peerId.toString())
+      expect(warning).toContain('before maxAge')
+      // what was given up is the flooder's own oldest: its retry would run again
+      stream.send(frame(10_050, 'flood-0', GOOD, new Uint8Array(1)))
+      expect((await stream.waitForAcks(10_051))[10_050]).toMatchObject({ status: 'ok' })
+      await transport.close()
+    },
+    FLOOD_TIMEOUT
+  )
 
-  it('a rate flood trips the default limit: try-later from the header past the burst, a good peer keeps its bucket', async () => {
-    const clock = manualClock()
-    const served = await serve({ clock })
-    const hostile = await createNode()
-    const stream = await hostileStream(hostile, served.node)
-    // the default bucket holds 50,000; time stands still, so nothing refills it
-    await flood(stream, 50_100, 'fast')
-    const statuses = stream.acks.map((ack) => ack.status)
-    expect(statuses.filter((status) => status === 'ok')).toHaveLength(50_000)
-    expect(statuses.slice(50_000)).toEqual(Array(100).fill('try-later'))
-    expect(stream.acks[50_099]).toMatchObject({ code: 'rate-limited' })
-    expect(served.handle.stats().tryLater['rate-limited']).toBe(100)
-    expect(await wellBehaved(served, 20)).toHaveLength(20)
-    // a second later: 1,000 more
-    await clock.advance(1_000)
-    stream.send(frame(50_100, 'later', GOOD, new Uint8Array(1)))
-    expect((await stream.waitForAcks(50_101))[50_100]).toMatchObject({ status: 'ok' })
-  })
+  it(
+    'a rate flood trips the default limit: try-later from the header past the burst, a good peer keeps its bucket',
+    async () => {
+      const clock = manualClock()
+      const served = await serve({ clock })
+      const hostile = await createNode()
+      const stream = await hostileStream(hostile, served.node)
+      // the default bucket holds 50,000; time stands still, so nothing refills it
+      await flood(stream, 50_100, 'fast')
+      const statuses = stream.acks.map((ack) => ack.status)
+      expect(statuses.filter((status) => status === 'ok')).toHaveLength(50_000)
+      expect(statuses.slice(50_000)).toEqual(Array(100).fill('try-later'))
+      expect(stream.acks[50_099]).toMatchObject({ code: 'rate-limited' })
+      expect(served.handle.stats().tryLater['rate-limited']).toBe(100)
+      expect(await wellBehaved(served, 20)).toHaveLength(20)
+      // a second later: 1,000 more
+      await clock.advance(1_000)
+      stream.send(frame(50_100, 'later', GOOD, new Uint8Array(1)))
+      expect((await stream.waitForAcks(50_101))[50_100]).toMatchObject({ status: 'ok' })
+    },
+    FLOOD_TIMEOUT
+  )
 })
 
 /** Bytes of a varint-length-prefixed string. */
