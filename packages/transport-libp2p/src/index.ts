@@ -51,6 +51,8 @@ export type { DedupeInit } from './dedupe-window.js'
 export type { DntMessage, DntSendOptions } from './dnt-message.js'
 export { type Dnt, type DntInit, dnt } from './dnt-service.js'
 export type { AckStatus } from './envelope-codec.js'
+export type { PeerLookup, PeerLookupResult } from './find-peer.js'
+export type { FindPeerInit } from './find-peer-options.js'
 export type {
   DntComponents,
   DntReceiverComponents,
@@ -64,6 +66,7 @@ export {
   type Libp2pTransportInit,
   libp2pTransport
 } from './libp2p-transport.js'
+export type { PeerLookupStats } from './peer-lookups.js'
 export type { RateLimit } from './rate-limiter.js'
 export type { RawSuccess } from './raw-delivery.js'
 export type { DntReceiverInit } from './receiver-options.js'

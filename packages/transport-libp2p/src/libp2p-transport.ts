@@ -1,9 +1,11 @@
 import {
+  type Clock,
   type DeliverOptions,
   defaultLogger,
   type Entry,
   type Logger,
   type LoggerFactory,
+  systemClock,
   type Transport
 } from '@dntkit/core'
 import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
@@ -21,7 +23,10 @@ import {
 } from './constants.js'
 import { EnvelopeSession } from './envelope-session.js'
 import { abortedError, mapDeliveryError, mapStreamError } from './error-mapping.js'
+import type { PeerLookup } from './find-peer.js'
+import { type FindPeerInit, findPeerSettings } from './find-peer-options.js'
 import { type Host, hostFromNode, type TransportNode } from './host.js'
+import { type PeerLookupStats, PeerLookups } from './peer-lookups.js'
 import { type RawSuccess, writeRaw } from './raw-delivery.js'
 
 /** `raw`: the payload on a stream of the message's own protocol; `envelope`: framed, acked, deduplicated. */
@@ -45,6 +50,16 @@ export interface Libp2pTransportInit {
   reachableOn?: Array<'peer:connect' | 'peer:identify'>
   /** Logger factory (default: `defaultLogger` of @dntkit/core, namespace `dntkit:transport-libp2p`). */
   logger?: LoggerFactory
+  /**
+   * Look a peer up through the node's peer routing (`findPeer`: a DHT, a
+   * delegated router) when its known addresses failed `after` dials in a row,
+   * at most once per `interval` per peer; what it finds goes to the peer
+   * store and the next dial uses it (default `true`: after 5, every 5
+   * minutes at most, 30 s timeout; `false`: never).
+   */
+  findPeer?: boolean | FindPeerInit
+  /** Where peer lookups take time from (default the system clock; `dnt()` gives it the outbox's `clock`). */
+  clock?: Clock
 }
 
 /** A `Transport` over libp2p; `close()` detaches it from the node. */
@@ -54,6 +69,10 @@ export interface Libp2pTransport extends Transport {
   readonly openSessions: number
   /** Stops listening to the node and fails what is in flight; the node itself is left running. */
   close(): Promise<void>
+  /** Peer lookups so far (see `findPeer`). */
+  readonly peerLookups: PeerLookupStats
+  /** Calls `listener` each time a peer lookup ended; returns an unsubscribe function. */
+  onPeerLookup(listener: (lookup: PeerLookup) => void): () => void
 }
 
 /** The implementation shared by `libp2pTransport()` and `dnt()`. */
@@ -70,6 +89,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
   private readonly rawSuccess: RawSuccess
   private readonly sessionOptions: ConstructorParameters<typeof EnvelopeSession>[2]
   private readonly reachableOn: Array<'peer:connect' | 'peer:identify'>
+  private readonly lookups: PeerLookups
   private closed = false
 
   constructor(
@@ -78,6 +98,11 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
   ) {
     this.log = (init.logger ?? defaultLogger)(TRANSPORT_LOG)
     this.addresses = new AddressBook(host.peerStore)
+    // every dial goes through the lookups, which count the failed ones
+    const settings = findPeerSettings(init.findPeer)
+    const clock = init.clock ?? systemClock
+    this.lookups = new PeerLookups(host, settings, clock, this.log, (peer) => this.reachable(peer))
+    this.host = this.lookups.observe(host)
     const mode = init.mode ?? DEFAULT_MODE
     if (typeof mode !== 'function' && mode !== 'raw' && mode !== 'envelope') {
       throw new TypeError(
@@ -123,6 +148,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
   reopen(): void {
     if (!this.closed) return
     this.closed = false
+    this.lookups.reopen()
     this.attach()
   }
 
@@ -136,6 +162,14 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
 
   get openSessions(): number {
     return this.sessions.size
+  }
+
+  get peerLookups(): PeerLookupStats {
+    return this.lookups.stats
+  }
+
+  onPeerLookup(listener: (lookup: PeerLookup) => void): () => void {
+    return this.lookups.onLookup(listener)
   }
 
   async deliver(entry: Entry, options: DeliverOptions): Promise<void> {
@@ -181,6 +215,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
     this.closed = true
     this.host.events.removeEventListener('peer:connect', this.onConnect)
     this.host.events.removeEventListener('peer:identify', this.onIdentify)
+    this.lookups.close()
     const sessions = [...this.sessions.values()]
     await Promise.all(sessions.map((session) => session.close('the libp2p transport is closed')))
   }
