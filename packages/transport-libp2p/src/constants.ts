@@ -126,6 +126,18 @@ export const QUEUED_PEER_TAG_VALUE = 50
 /** Per-peer concurrency the `dnt()` service gives its outbox in envelope mode. */
 export const ENVELOPE_PER_PEER_CONCURRENCY = 64
 
+/** Failed dials in a row to a peer after which it is looked up through libp2p's peer routing. */
+export const FIND_PEER_AFTER = 5
+
+/** A peer is looked up at most once per this long (ms, five minutes). */
+export const FIND_PEER_INTERVAL = 5 * 60_000
+
+/** A peer lookup that has not answered after this long (ms) is aborted and counts as failed. */
+export const FIND_PEER_TIMEOUT = 30_000
+
+/** Peers whose failed dials and last lookup the transport remembers (then the idle ones are forgotten). */
+export const FIND_PEER_TRACKED_PEERS = 10_000
+
 /** Cap on inbound/outbound envelope streams per connection. */
 export const MAX_ENVELOPE_STREAMS = 32
 

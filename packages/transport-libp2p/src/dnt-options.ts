@@ -1,5 +1,6 @@
 import type { Entry, OutboxInit } from '@dntkit/core'
 import { SERVICE_DEFAULT_MODE } from './constants.js'
+import { findPeerSettings } from './find-peer-options.js'
 import type { DeliveryMode, Libp2pTransportInit } from './libp2p-transport.js'
 
 /** Options of the `dnt()` service: the outbox's (minus `transport`), the transport's, and peer tagging. */
@@ -29,7 +30,7 @@ export interface DntInit extends Omit<OutboxInit, 'transport'>, Omit<Libp2pTrans
 const OPTIONS: Record<keyof DntInit, 'outbox' | 'transport' | 'both' | 'service'> = {
   store: 'outbox',
   policy: 'outbox',
-  clock: 'outbox',
+  clock: 'both',
   random: 'outbox',
   concurrency: 'outbox',
   perPeerConcurrency: 'outbox',
@@ -46,6 +47,7 @@ const OPTIONS: Record<keyof DntInit, 'outbox' | 'transport' | 'both' | 'service'
   maxReplyBytes: 'transport',
   streamLinger: 'transport',
   reachableOn: 'transport',
+  findPeer: 'transport',
   tagQueuedPeers: 'service'
 }
 
@@ -56,6 +58,7 @@ export function checkDntInit(init: DntInit): void {
   for (const name of Object.keys(init)) {
     if (!Object.hasOwn(OPTIONS, name)) throw new TypeError(`dnt(): unknown option "${name}"`)
   }
+  findPeerSettings(init.findPeer)
   const tag = init.tagQueuedPeers
   if (tag === undefined || typeof tag === 'boolean') return
   if (tag == null || typeof tag !== 'object') {

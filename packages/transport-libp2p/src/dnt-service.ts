@@ -31,6 +31,7 @@ import {
   type ReopenableTransport
 } from './libp2p-transport.js'
 import { lendNode } from './node-lending.js'
+import { countPeerLookups } from './peer-lookup-metrics.js'
 import { QueuedEntries } from './queued-entries.js'
 
 /** The service as `node.services.dnt` shows it. */
@@ -102,6 +103,7 @@ class DntService implements Dnt {
     const clock = init.clock
     this.clock = clock === undefined ? () => Date.now() : () => clock.now()
     if (components.metrics != null) this.metrics = new DntMetrics(components.metrics)
+    if (components.metrics != null) countPeerLookups(components.metrics, this.transport)
   }
 
   isStarted(): boolean {

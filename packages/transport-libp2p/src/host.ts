@@ -6,6 +6,8 @@ import type {
   Libp2pEvents,
   Metrics,
   PeerId,
+  PeerInfo,
+  PeerRouting,
   PeerStore,
   PrivateKey,
   Stream,
@@ -14,11 +16,15 @@ import type {
   TypedEventTarget
 } from '@libp2p/interface'
 
-/** The parts of a running libp2p node that `libp2pTransport()` uses. */
+/**
+ * The parts of a running libp2p node that `libp2pTransport()` uses
+ * (`peerRouting`, optional, to look up a peer that moved).
+ */
 export type TransportNode = Pick<
   Libp2p,
   'dial' | 'dialProtocol' | 'peerStore' | 'addEventListener' | 'removeEventListener'
->
+> &
+  Partial<Pick<Libp2p, 'peerRouting'>>
 
 /** The parts of a running libp2p node that `handleEnvelopes()` uses. */
 export type ReceiverNode = Pick<Libp2p, 'handle' | 'unhandle'>
@@ -47,6 +53,8 @@ export interface DntComponents extends NodeComponents {
   }
   logger?: ComponentLogger
   metrics?: Metrics
+  /** The node's peer routing (its `peerRouters`: a DHT, a delegated router), to look up a peer that moved. */
+  peerRouting?: Pick<PeerRouting, 'findPeer'>
 }
 
 /** The libp2p components the `dntReceiver()` service needs. */
@@ -70,6 +78,28 @@ export interface Host {
   connect(peer: PeerId, options: AbortOptions): Promise<Connection>
   peerStore: PeerStore
   events: Pick<TypedEventTarget<Libp2pEvents>, 'addEventListener' | 'removeEventListener'>
+  /** Asks the node's peer routing for the peer's addresses (throws `NoPeerRoutersError` without one). */
+  findPeer(peer: PeerId, options: AbortOptions & { useCache?: boolean }): Promise<PeerInfo>
+}
+
+/** A node without peer routing answers a lookup as libp2p does when it has no routers. */
+function noPeerRouting(): Promise<PeerInfo> {
+  const error = new Error('the node has no peer routing')
+  error.name = 'NoPeerRoutersError'
+  return Promise.reject(error)
+}
+
+/** `findPeer` of a routing that may be missing (a libp2p components proxy throws for a missing one). */
+function findWith(routing: () => Pick<PeerRouting, 'findPeer'> | undefined): Host['findPeer'] {
+  return (peer, options) => {
+    let found: Pick<PeerRouting, 'findPeer'> | undefined
+    try {
+      found = routing()
+    } catch {
+      found = undefined
+    }
+    return found == null ? noPeerRouting() : found.findPeer(peer, options)
+  }
 }
 
 export function hostFromNode(node: TransportNode): Host {
@@ -77,7 +107,8 @@ export function hostFromNode(node: TransportNode): Host {
     openStream: (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
     connect: (peer, options) => node.dial(peer, options),
     peerStore: node.peerStore,
-    events: node
+    events: node,
+    findPeer: findWith(() => node.peerRouting)
   }
 }
 
@@ -87,6 +118,7 @@ export function hostFromComponents(components: DntComponents): Host {
       components.connectionManager.openStream(peer, protocol, options),
     connect: (peer, options) => components.connectionManager.openConnection(peer, options),
     peerStore: components.peerStore,
-    events: components.events
+    events: components.events,
+    findPeer: findWith(() => components.peerRouting)
   }
 }

@@ -55,6 +55,8 @@ export type { DedupeInit } from './dedupe-window.js'
 export type { DntMessage, DntSendOptions } from './dnt-message.js'
 export { type Dnt, type DntInit, dnt } from './dnt-service.js'
 export type { AckStatus } from './envelope-codec.js'
+export type { PeerLookup, PeerLookupResult } from './find-peer.js'
+export type { FindPeerInit } from './find-peer-options.js'
 export { MessageRefusedError, TryLaterError } from './handler-errors.js'
 export type {
   DntComponents,
@@ -69,6 +71,7 @@ export {
   type Libp2pTransportInit,
   libp2pTransport
 } from './libp2p-transport.js'
+export type { PeerLookupStats } from './peer-lookups.js'
 export type { RateLimit } from './rate-limiter.js'
 export type { RawSuccess } from './raw-delivery.js'
 export type { DntReceiverInit } from './receiver-options.js'

@@ -4,7 +4,7 @@ import {
   defaultLogger,
   type Entry,
   type Logger,
-  type LoggerFactory,
+  systemClock,
   type Transport
 } from '@dntkit/core'
 import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
@@ -24,39 +24,14 @@ import {
 } from './constants.js'
 import { EnvelopeSession } from './envelope-session.js'
 import { abortedError, mapDeliveryError, mapStreamError } from './error-mapping.js'
+import type { PeerLookup } from './find-peer.js'
+import { findPeerSettings } from './find-peer-options.js'
 import { type Host, hostFromNode, type TransportNode } from './host.js'
+import { type PeerLookupStats, PeerLookups } from './peer-lookups.js'
 import { type RawSuccess, writeRaw } from './raw-delivery.js'
+import type { DeliveryMode, Libp2pTransportInit } from './transport-init.js'
 
-/** `raw`: the payload on a stream of the message's own protocol; `envelope`: framed, acked, deduplicated. */
-export type DeliveryMode = 'raw' | 'envelope'
-
-/** Options of `libp2pTransport()` (and of the `dnt()` service). Every field is optional. */
-export interface Libp2pTransportInit {
-  /** Delivery mode, or a function choosing it per entry (default `raw`). */
-  mode?: DeliveryMode | ((entry: Entry) => DeliveryMode)
-  /** Raw mode's point of success (default `remote-closed`). */
-  rawSuccess?: RawSuccess
-  /** Protocol id of envelope mode (default `/dntkit/envelope/1.0.0`). */
-  envelopeProtocol?: string
-  /** Unacknowledged frames per envelope stream (default 256, at most 1024). */
-  maxFramesInFlight?: number
-  /** Unacknowledged bytes per envelope stream (default 4 MiB, at most 8 MiB; one frame always fits). */
-  maxBytesInFlight?: number
-  /**
-   * Largest reply accepted, in bytes (default 1 MiB, at most 8 MiB): an
-   * envelope ack carrying a larger one breaks the protocol (the stream is
-   * reset, its messages in flight fail and are retried); a raw reply
-   * (`remote-closed`) that passes it fails its message. Keep it at least the
-   * receivers' `maxReplyBytes` (default 64 KiB).
-   */
-  maxReplyBytes?: number
-  /** ms an idle envelope stream stays open for the next message (default 2,000). */
-  streamLinger?: number
-  /** libp2p events that report a peer reachable (default both). */
-  reachableOn?: Array<'peer:connect' | 'peer:identify'>
-  /** Logger factory (default: `defaultLogger` of @dntkit/core, namespace `dntkit:transport-libp2p`). */
-  logger?: LoggerFactory
-}
+export type { DeliveryMode, Libp2pTransportInit } from './transport-init.js'
 
 /** A `Transport` over libp2p; `close()` detaches it from the node. */
 export interface Libp2pTransport extends Transport {
@@ -65,6 +40,10 @@ export interface Libp2pTransport extends Transport {
   readonly openSessions: number
   /** Stops listening to the node and fails what is in flight; the node itself is left running. */
   close(): Promise<void>
+  /** Peer lookups so far (see `findPeer`). */
+  readonly peerLookups: PeerLookupStats
+  /** Calls `listener` each time a peer lookup ended; returns an unsubscribe function. */
+  onPeerLookup(listener: (lookup: PeerLookup) => void): () => void
 }
 
 /** The implementation shared by `libp2pTransport()` and `dnt()`. */
@@ -81,6 +60,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
   private readonly rawSuccess: RawSuccess
   private readonly sessionOptions: ConstructorParameters<typeof EnvelopeSession>[2]
   private readonly reachableOn: Array<'peer:connect' | 'peer:identify'>
+  private readonly lookups: PeerLookups
   private closed = false
 
   constructor(
@@ -89,6 +69,11 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
   ) {
     this.log = (init.logger ?? defaultLogger)(TRANSPORT_LOG)
     this.addresses = new AddressBook(host.peerStore)
+    // every dial goes through the lookups, which count the failed ones
+    const settings = findPeerSettings(init.findPeer)
+    const clock = init.clock ?? systemClock
+    this.lookups = new PeerLookups(host, settings, clock, this.log, (peer) => this.reachable(peer))
+    this.host = this.lookups.observe(host)
     const mode = init.mode ?? DEFAULT_MODE
     if (typeof mode !== 'function' && mode !== 'raw' && mode !== 'envelope') {
       throw new TypeError(
@@ -141,6 +126,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
   reopen(): void {
     if (!this.closed) return
     this.closed = false
+    this.lookups.reopen()
     this.attach()
   }
 
@@ -154,6 +140,14 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
 
   get openSessions(): number {
     return this.sessions.size
+  }
+
+  get peerLookups(): PeerLookupStats {
+    return this.lookups.stats
+  }
+
+  onPeerLookup(listener: (lookup: PeerLookup) => void): () => void {
+    return this.lookups.onLookup(listener)
   }
 
   /** Resolves with the receiver's reply (`{ reply }`) when it gave one, `{}` otherwise. */
@@ -208,6 +202,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
     this.closed = true
     this.host.events.removeEventListener('peer:connect', this.onConnect)
     this.host.events.removeEventListener('peer:identify', this.onIdentify)
+    this.lookups.close()
     const sessions = [...this.sessions.values()]
     await Promise.all(sessions.map((session) => session.close('the libp2p transport is closed')))
   }

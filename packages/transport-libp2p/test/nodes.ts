@@ -25,6 +25,8 @@ export interface NodeOptions<T extends ServiceMap> {
   metrics?: Libp2pOptions<T>['metrics']
   /** The node's datastore (libp2p's default: in memory). */
   datastore?: Libp2pOptions<T>['datastore']
+  /** The node's peer routers (libp2p's default: none). */
+  peerRouters?: Libp2pOptions<T>['peerRouters']
 }
 
 /** A libp2p node on 127.0.0.1: TCP + noise + yamux (+ identify unless disabled). */
@@ -43,6 +45,7 @@ export async function createNode<T extends ServiceMap = ServiceMap>(
     connectionManager: { inboundConnectionThreshold: 1_000 },
     ...(options.metrics == null ? {} : { metrics: options.metrics }),
     ...(options.datastore == null ? {} : { datastore: options.datastore }),
+    ...(options.peerRouters == null ? {} : { peerRouters: options.peerRouters }),
     services: services as Libp2pOptions<T>['services']
   })
   running.add(node as unknown as Libp2p)
