@@ -21,6 +21,12 @@ export class DntMetrics {
   private readonly abandoned
   private readonly latency
   private readonly reachableAt = new Map<string, number>()
+  /**
+   * Peers whose reaction was measured and that have not failed since: a
+   * second report (`peer:identify` after `peer:connect`) while they drain is
+   * no new reaction.
+   */
+  private readonly reacted = new Set<string>()
 
   constructor(metrics: Metrics) {
     this.depth = metrics.registerMetricGroup('dntkit_queue_depth', {
@@ -51,19 +57,25 @@ export class DntMetrics {
   attach(outbox: Outbox, hasQueued: (peer: string) => boolean): () => void {
     const onReachable = (event: CustomEvent<{ peer: string }>): void => {
       const { peer } = event.detail
-      if (hasQueued(peer) && !this.reachableAt.has(peer))
+      if (hasQueued(peer) && !this.reachableAt.has(peer) && !this.reacted.has(peer))
         this.reachableAt.set(peer, performance.now())
     }
     const onDelivered = (event: CustomEvent<{ entry: { peer: string } }>): void => {
       this.deliveries.increment()
-      const since = this.reachableAt.get(event.detail.entry.peer)
-      if (since == null) return
-      this.reachableAt.delete(event.detail.entry.peer)
-      this.latency.observe((performance.now() - since) / 1000)
+      const { peer } = event.detail.entry
+      const since = this.reachableAt.get(peer)
+      if (since != null) {
+        this.reachableAt.delete(peer)
+        this.reacted.add(peer)
+        this.latency.observe((performance.now() - since) / 1000)
+      }
+      // drained: its next reaction starts with its next failure
+      if (!hasQueued(peer)) this.reacted.delete(peer)
     }
     const onFailed = (event: CustomEvent<{ peer: string }>): void => {
       this.failures.increment()
       this.reachableAt.delete(event.detail.peer)
+      this.reacted.delete(event.detail.peer)
     }
     const onAbandoned = (event: CustomEvent<OutboxEvents['abandoned']>): void => {
       this.abandoned.increment({ [event.detail.reason]: 1 })
@@ -83,6 +95,7 @@ export class DntMetrics {
       outbox.removeEventListener('abandoned', onAbandoned)
       outbox.removeEventListener('expired', onExpired)
       this.reachableAt.clear()
+      this.reacted.clear()
     }
   }
 }
