@@ -66,7 +66,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const key = flags.key
     const warning = typeof key === 'string' ? keyFileWarning(key) : undefined
     if (warning !== undefined) io.stderr.write(`dnt ${name}: ${warning}\n`)
-    return await command.run({ io, flags, log: defaultLogger(LOGGER_NAME) })
+    const loaded = await command.load()
+    return await loaded.run({ io, flags, log: defaultLogger(LOGGER_NAME) })
   } catch (error) {
     io.stderr.write(`dnt ${name}: ${errorLine(error)}\n`)
     if (io.env[DEBUG_VARIABLE] === '1') io.stderr.write(`${stackOf(error)}\n`)

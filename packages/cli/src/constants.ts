@@ -67,3 +67,9 @@ export const STORE_DIRECTORY_MODE = 0o700
  * stores, LevelDB's own files, JSONL output) is readable by its owner only.
  */
 export const PROCESS_UMASK = 0o077
+
+/**
+ * Key of `Entry.meta` where `dnt send --mode envelope` records the mode, so a
+ * later `dnt flush` (another process) delivers the entry the same way.
+ */
+export const MODE_META_KEY = 'dnt-mode'

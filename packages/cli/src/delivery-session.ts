@@ -1,7 +1,13 @@
 import { describeError, type Entry, type Logger, Outbox, type Policy } from '@dntkit/core'
 import type { Libp2p } from '@libp2p/interface'
 import { type CliIo, note } from './command.js'
-import { ATTEMPT_TIMEOUT, DEFAULT_MODE, MAX_PAYLOAD_BYTES, STOP_TIMEOUT } from './constants.js'
+import {
+  ATTEMPT_TIMEOUT,
+  DEFAULT_MODE,
+  MAX_PAYLOAD_BYTES,
+  MODE_META_KEY,
+  STOP_TIMEOUT
+} from './constants.js'
 import type { Identity } from './key-file.js'
 import type { DeliveryMode } from './mode-flag.js'
 import { createNode } from './node.js'
@@ -12,12 +18,6 @@ import type { ReplyOutput } from './reply-output.js'
 import { ReplyTaker } from './reply-taker.js'
 import { openError, warnings } from './store-session.js'
 import type { StoreLocation } from './store-uri.js'
-
-/**
- * Key of `Entry.meta` where `dnt send --mode envelope` records the mode, so a
- * later `dnt flush` (another process) delivers the entry the same way.
- */
-export const MODE_META_KEY = 'dnt-mode'
 
 /** How an entry left the queue during this run. */
 export interface Outcome {
@@ -211,3 +211,5 @@ function session(
     }
   }
 }
+
+export { MODE_META_KEY } from './constants.js'

@@ -4,33 +4,13 @@ import { EXIT_OK } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { entryToJson } from '../format.js'
 import { readKeyFile } from '../key-file.js'
-import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 import { readOnly, warnings, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
+import { deadSpec } from './dead-spec.js'
 import { entriesTable } from './inspect.js'
 
 export const deadCommand: Command = {
-  spec: {
-    name: 'dead',
-    summary: 'list dead letters (out of retries, expired, refused), or requeue some',
-    usage: '--key FILE --store URI [--requeue ID ... | --json]',
-    flags: {
-      key: KEY_FLAG,
-      store: STORE_FLAG,
-      requeue: {
-        type: 'string',
-        value: 'ID',
-        multiple: true,
-        description: 'put these dead letters back in the queue (attempts and age reset)'
-      },
-      json: JSON_FLAG
-    },
-    details:
-      'Listing reads the store read-only (nothing on disk changes). Only levels with\n' +
-      'onExhausted: "dead-letter" keep dead letters (critical in the default preset).\n' +
-      'Requeued entries are delivered by the next `dnt flush`. Nothing is requeued when one of the\n' +
-      'ids is not a dead letter in the store (exit 2).'
-  },
+  spec: deadSpec,
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))

@@ -4,23 +4,10 @@ import { join } from 'node:path'
 import { type Command, say } from '../command.js'
 import { EXIT_FAILURE, EXIT_OK } from '../constants.js'
 import { tellStory } from '../demo/story.js'
+import { demoSpec } from './demo-spec.js'
 
 export const demoCommand: Command = {
-  spec: {
-    name: 'demo',
-    summary: 'the whole story on 127.0.0.1: receiver down, crash, restart, delivery (no arguments)',
-    usage: '[--keep]',
-    flags: {
-      keep: {
-        type: 'boolean',
-        description: 'keep the temporary directory (keys, store, received.jsonl)'
-      }
-    },
-    details:
-      'Runs real dnt processes in a fresh temporary directory: a sender and a receiver on\n' +
-      '127.0.0.1. Exits 0 only if every claim of the story held. SIGINT / SIGTERM stop every\n' +
-      'child (SIGKILL after 5 s) and exit 1: an interrupted story proves nothing.'
-  },
+  spec: demoSpec,
   async run({ io, flags }) {
     const started = Date.now()
     const directory = mkdtempSync(join(tmpdir(), 'dntkit-demo-'))

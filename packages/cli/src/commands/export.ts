@@ -6,10 +6,10 @@ import { EXIT_OK } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { entryToJson } from '../format.js'
 import { readKeyFile } from '../key-file.js'
-import { KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 import { readOnly, withStore } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 import { syncDirectory } from '../sync-directory.js'
+import { exportSpec } from './export-spec.js'
 
 /** File mode of an export: it holds payloads, so its owner's only. */
 const EXPORT_FILE_MODE = 0o600
@@ -44,25 +44,7 @@ function writeNewFile(file: string, text: string): void {
 }
 
 export const exportCommand: Command = {
-  spec: {
-    name: 'export',
-    summary: 'write every entry of a store (dead letters included) as JSONL, read-only',
-    usage: '--key FILE --store URI [--out FILE]',
-    flags: {
-      key: KEY_FLAG,
-      store: STORE_FLAG,
-      out: {
-        type: 'string',
-        value: 'FILE',
-        description: 'write here (mode 0600, never over an existing file) instead of stdout'
-      }
-    },
-    details:
-      'One JSON object a line, in the order the store keeps them (first put first), each as\n' +
-      '`dnt inspect --json` prints it: every field, times in whole ms since the epoch plus ISO 8601,\n' +
-      'the payload as base64 (and as text in "data" when it is UTF-8). The store is opened\n' +
-      'read-only: nothing on disk changes. A damaged store exits 1 saying where (see dnt repair).'
-  },
+  spec: exportSpec,
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))

@@ -16,9 +16,9 @@ import {
 } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { replyJson } from '../reply-output.js'
-import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 import { readOnly, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
+import { inspectSpec } from './inspect-spec.js'
 
 /** The rows of the entries table shared by `inspect` and `dead`. */
 export function entriesTable(entries: Entry[], now: number, dead = false): string {
@@ -76,20 +76,7 @@ function repliesTable(replies: PendingReply[], now: number): string {
 }
 
 export const inspectCommand: Command = {
-  spec: {
-    name: 'inspect',
-    summary: 'list the entries queued in a store',
-    usage: '--key FILE --store URI [--json]',
-    flags: { key: KEY_FLAG, store: STORE_FLAG, json: JSON_FLAG },
-    details:
-      'Reads the store read-only: nothing on disk changes, and a running dnt that holds the store\n' +
-      'goes on undisturbed. --json prints an array of entries with every field (times in whole ms\n' +
-      'since the epoch plus ISO 8601 in "createdAtIso", "nextAttemptAtIso"; payload as base64, and\n' +
-      'as text in "data" when it is UTF-8), dead letters included, and the replies the store keeps\n' +
-      '(of messages delivered after their dnt send ended; with "delivered" and "reply"). It only\n' +
-      'shows replies: dnt flush prints and takes them. A damaged store exits 1 saying where, and\n' +
-      'how much still reads (see dnt repair).'
-  },
+  spec: inspectSpec,
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))

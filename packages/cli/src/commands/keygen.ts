@@ -8,23 +8,10 @@ import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK, KEY_FILE_MODE } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { syncDirectory } from '../sync-directory.js'
+import { keygenSpec } from './keygen-spec.js'
 
 export const keygenCommand: Command = {
-  spec: {
-    name: 'keygen',
-    summary: 'write a new Ed25519 key (libp2p protobuf encoding) and print its peer id',
-    usage: '--out FILE [--json]',
-    flags: {
-      out: {
-        type: 'string',
-        value: 'FILE',
-        required: true,
-        description: 'where to write the key (mode 0600); must not exist'
-      },
-      json: { type: 'boolean', description: 'print {"peerId", "file"} as JSON' }
-    },
-    details: 'The key is the node identity and the root of the store encryption keys: keep it safe.'
-  },
+  spec: keygenSpec,
   async run({ io, flags }) {
     const file = resolve(requiredFlag(flags, 'out'))
     const raw = ed25519FromSeed(globalThis.crypto.getRandomValues(new Uint8Array(32)))

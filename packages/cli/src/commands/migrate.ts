@@ -3,40 +3,16 @@ import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
 import { CommandFailedError, UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
-import { JSON_FLAG, KEY_FLAG } from '../store-flags.js'
 import { deadOf, readOnly, withStore } from '../store-session.js'
 import { checkStoreLocation, parseStoreUri, type StoreLocation } from '../store-uri.js'
+import { migrateSpec } from './migrate-spec.js'
 
 function samePlace(left: StoreLocation, right: StoreLocation): boolean {
   return 'path' in left && 'path' in right && left.path === right.path
 }
 
 export const migrateCommand: Command = {
-  spec: {
-    name: 'migrate',
-    summary: 'copy every entry (dead letters included) from one store to another',
-    usage: '--key FILE --from URI --to URI [--json]',
-    flags: {
-      key: KEY_FLAG,
-      from: {
-        type: 'string',
-        value: 'URI',
-        required: true,
-        description: 'store to read (left unchanged)'
-      },
-      to: {
-        type: 'string',
-        value: 'URI',
-        required: true,
-        description: 'store to write (created when missing)'
-      },
-      json: JSON_FLAG
-    },
-    details:
-      'The copy is one atomic batch, checked by reopening the destination. The source is left\n' +
-      'unchanged: remove it (or `dnt purge --all` it) once you no longer need it, or both stores\n' +
-      'would deliver the same messages. oc-discovery:FILE holds only what the Go original can.'
-  },
+  spec: migrateSpec,
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const from = parseStoreUri(requiredFlag(flags, 'from'), '--from')

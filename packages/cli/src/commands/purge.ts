@@ -3,31 +3,13 @@ import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
-import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 import { warnings, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
 import { parsePeerId } from '../target.js'
+import { purgeSpec } from './purge-spec.js'
 
 export const purgeCommand: Command = {
-  spec: {
-    name: 'purge',
-    summary: 'remove entries (queued or dead-lettered) from a store without delivering them',
-    usage: '--key FILE --store URI (--id ID ... | --peer PEER | --all) [--json]',
-    flags: {
-      key: KEY_FLAG,
-      store: STORE_FLAG,
-      id: {
-        type: 'string',
-        value: 'ID',
-        multiple: true,
-        description: 'remove these entries (all must exist)'
-      },
-      peer: { type: 'string', value: 'PEER', description: 'remove every entry to this peer id' },
-      all: { type: 'boolean', description: 'remove every entry' },
-      json: JSON_FLAG
-    },
-    details: 'Nothing is removed when one of the --id values is not in the store (exit 2).'
-  },
+  spec: purgeSpec,
   async run({ io, flags }) {
     const selector = oneOf(flags, ['id', 'peer', 'all'])
     const identity = readKeyFile(requiredFlag(flags, 'key'))

@@ -4,8 +4,8 @@ import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
 import { UsageError, withContext } from '../errors.js'
 import { readKeyFile } from '../key-file.js'
-import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 import { checkStoreLocation, parseStoreUri, type StoreLocation } from '../store-uri.js'
+import { repairSpec } from './repair-spec.js'
 
 /** Runs the repair of the store package the location belongs to. */
 async function repair(
@@ -63,22 +63,7 @@ export function reportLines(report: StoreRepairReport, location: StoreLocation):
 }
 
 export const repairCommand: Command = {
-  spec: {
-    name: 'repair',
-    summary: 'keep every entry of a damaged store that still authenticates; move the damage aside',
-    usage: '--key FILE --store URI [--json]',
-    flags: { key: KEY_FLAG, store: STORE_FLAG, json: JSON_FLAG },
-    details:
-      'file: and oc-discovery: stores: each damaged file is kept as NAME.corrupt-TIME beside it, and\n' +
-      'the store is written anew from every record that still authenticates (records after the\n' +
-      'damage too). level: stores: values that fail authentication are set aside in the database\n' +
-      '(`q:` keys); if LevelDB itself reports corruption the directory is first copied to\n' +
-      'DIR.corrupt-TIME, then LevelDB repairs it. Prints what was kept and what could not be.\n' +
-      'A batch that was lost leaves its changes unknown: its entries are gone, unless a later\n' +
-      'batch put them again, and entries it deleted may be back (and be delivered again). A store\n' +
-      'without damage is left untouched. The store must not be in use (exit 1 while locked); a\n' +
-      'wrong key changes nothing (exit 1).'
-  },
+  spec: repairSpec,
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))

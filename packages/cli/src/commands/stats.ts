@@ -4,9 +4,9 @@ import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
 import { formatAge, formatBytes, jsonTime, table } from '../format.js'
 import { readKeyFile } from '../key-file.js'
-import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 import { readOnly, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
+import { statsSpec } from './stats-spec.js'
 
 /** What `dnt stats --json` prints: the store-side part of the outbox's `OutboxStats`. */
 export type StoreStats = Pick<
@@ -33,12 +33,7 @@ function section(title: string, tallies: Record<string, Tally>): string {
 }
 
 export const statsCommand: Command = {
-  spec: {
-    name: 'stats',
-    summary: 'print totals of a store by level, peer and protocol',
-    usage: '--key FILE --store URI [--json]',
-    flags: { key: KEY_FLAG, store: STORE_FLAG, json: JSON_FLAG }
-  },
+  spec: statsSpec,
   async run({ io, flags }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
     const location = parseStoreUri(requiredFlag(flags, 'store'))
