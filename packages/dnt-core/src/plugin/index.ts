@@ -4,8 +4,9 @@
  * Building blocks for `Store` and `Transport` authors: the `AbstractStore`
  * base class (open/close/read-only state machine and batch validation), the
  * `StoreKey` that follows the node's key, the AEAD and its key derivation,
- * the entry codec and byte helpers of the on-disk formats, and the validators
- * a store runs on what it is given.
+ * the entry codec and byte helpers of the on-disk formats, the validators
+ * a store runs on what it is given, and the message-id rule (`MAX_ID_BYTES`,
+ * `utf8Length`) a receiver applies too.
  *
  * The rule: `@dntkit/core` holds what an application calls or names (the
  * `Outbox`, policies, errors, the contract types a store or transport
@@ -54,4 +55,12 @@ export {
   type ValidBatch
 } from '../store-base.js'
 export { StoreKey, type StoreKeyInit, type StoreKeyOrigin } from '../store-key.js'
-export { cloneEntry, validateBatch, validateEntry, validateMessage } from '../validate.js'
+export {
+  cloneEntry,
+  MAX_ID_BYTES,
+  MAX_STORE_ID_BYTES,
+  utf8Length,
+  validateBatch,
+  validateEntry,
+  validateMessage
+} from '../validate.js'
