@@ -6,6 +6,7 @@ import {
   type LoggerFactory,
   type Transport
 } from '@dntkit/core'
+import { checkOptions } from '@dntkit/core/plugin'
 import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import { AddressBook } from './addresses.js'
 import {
@@ -47,6 +48,18 @@ export interface Libp2pTransportInit {
   logger?: LoggerFactory
 }
 
+/** Every option of `libp2pTransport()`; any other name is a `TypeError`. */
+const TRANSPORT_OPTIONS: ReadonlyArray<keyof Libp2pTransportInit> = [
+  'mode',
+  'rawSuccess',
+  'envelopeProtocol',
+  'maxFramesInFlight',
+  'maxBytesInFlight',
+  'streamLinger',
+  'reachableOn',
+  'logger'
+]
+
 /** A `Transport` over libp2p; `close()` detaches it from the node. */
 export interface Libp2pTransport extends Transport {
   onReachable(listener: (peer: string) => void): () => void
@@ -76,6 +89,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
     private readonly host: Host,
     init: Libp2pTransportInit = {}
   ) {
+    checkOptions(init, TRANSPORT_OPTIONS, 'libp2pTransport()')
     this.log = (init.logger ?? defaultLogger)(TRANSPORT_LOG)
     this.addresses = new AddressBook(host.peerStore)
     const mode = init.mode ?? DEFAULT_MODE

@@ -1,4 +1,5 @@
 import { type Clock, defaultLogger, type LoggerFactory, systemClock } from '@dntkit/core'
+import { rejectUnknownOptions } from '@dntkit/core/plugin'
 import {
   type AuthorizationInit,
   type AuthorizeHook,
@@ -106,6 +107,36 @@ export interface ResolvedReceiverInit {
   logger: LoggerFactory
 }
 
+const RATE_LIMIT_OPTIONS: ReadonlyArray<keyof RateLimit> = ['messagesPerSecond', 'burst']
+const DEDUPE_OPTIONS: ReadonlyArray<keyof DedupeInit> = [
+  'maxEntries',
+  'maxEntriesPerPeer',
+  'maxBytesPerPeer',
+  'maxAge',
+  'store'
+]
+
+/** `dedupe`'s option names and its store checked (the window checks the numbers). */
+function checkDedupe(dedupe: DedupeInit, maxIdBytes: number): void {
+  rejectUnknownOptions(dedupe, DEDUPE_OPTIONS, 'receiver option dedupe')
+  const { store } = dedupe
+  if (
+    store != null &&
+    (typeof store !== 'object' ||
+      ['open', 'apply', 'close'].some(
+        (method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function'
+      ))
+  ) {
+    throw new TypeError('dedupe.store must be a Store (open, apply and close methods)')
+  }
+  const quota = dedupe.maxBytesPerPeer ?? DEDUPE_MAX_BYTES_PER_PEER
+  if (typeof quota === 'number' && quota < maxIdBytes) {
+    throw new TypeError(
+      `dedupe.maxBytesPerPeer (${quota}) must hold the longest id: maxIdBytes = ${maxIdBytes}`
+    )
+  }
+}
+
 const KNOWN_OPTIONS = new Set([
   'handlers',
   'rawHandlers',
@@ -140,6 +171,8 @@ function rateLimitOf(value: DntReceiverInit['rateLimit']): RateLimit | false {
   if (value !== undefined && (value === null || typeof value !== 'object')) {
     throw new TypeError('rateLimit must be { messagesPerSecond?, burst? } or false')
   }
+  if (value !== undefined)
+    rejectUnknownOptions(value, RATE_LIMIT_OPTIONS, 'receiver option rateLimit')
   const messagesPerSecond = value?.messagesPerSecond ?? RATE_LIMIT_MESSAGES_PER_SECOND
   if (typeof messagesPerSecond !== 'number' || !(messagesPerSecond > 0)) {
     throw new TypeError(
@@ -201,12 +234,7 @@ export function resolveReceiverInit(init: DntReceiverInit): ResolvedReceiverInit
       throw new TypeError(
         'dedupe must be { maxEntries?, maxEntriesPerPeer?, maxBytesPerPeer?, maxAge?, store? } or false'
       )
-    const quota = init.dedupe.maxBytesPerPeer ?? DEDUPE_MAX_BYTES_PER_PEER
-    if (typeof quota === 'number' && quota < maxIdBytes) {
-      throw new TypeError(
-        `dedupe.maxBytesPerPeer (${quota}) must hold the longest id: maxIdBytes = ${maxIdBytes}`
-      )
-    }
+    checkDedupe(init.dedupe, maxIdBytes)
   }
   return {
     handlers: handlerMap(init.handlers, 'handlers'),

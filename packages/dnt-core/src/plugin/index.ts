@@ -5,8 +5,9 @@
  * base class (open/close/read-only state machine and batch validation), the
  * `StoreKey` that follows the node's key, the AEAD and its key derivation,
  * the entry codec and byte helpers of the on-disk formats, the validators
- * a store runs on what it is given, and the message-id rule (`MAX_ID_BYTES`,
- * `utf8Length`) a receiver applies too.
+ * a store runs on what it is given, the message-id rule (`MAX_ID_BYTES`,
+ * `utf8Length`) a receiver applies too, and the option-name check every
+ * factory of dntkit runs (`rejectUnknownOptions`).
  *
  * The rule: `@dntkit/core` holds what an application calls or names (the
  * `Outbox`, policies, errors, the contract types a store or transport
@@ -47,6 +48,8 @@ export {
   TAG_BYTES
 } from '../crypto.js'
 export { decodeEntry, encodeEntry } from '../entry-codec.js'
+export { checkOptions, rejectUnknownOptions } from '../option-names.js'
+export { peerText } from '../outgoing-message.js'
 export { validateLevel } from '../policy.js'
 export {
   AbstractStore,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StoreClosedError } from '../errors.js'
+import { rejectUnknownOptions } from '../option-names.js'
 import type { Entry, Store } from '../types.js'
 import { pseudoRandomBytes, testEntry } from './fixtures.js'
 import { readOnlyTests } from './store-suite-read-only.js'
@@ -42,6 +43,11 @@ async function collect(opened: Entry[] | AsyncIterable<Entry>): Promise<Entry[]>
  * ```
  */
 export function storeSuite(name: string, options: StoreSuiteOptions): void {
+  rejectUnknownOptions(
+    options,
+    ['setup', 'teardown', 'largeQueueEntries', 'readOnly'],
+    'storeSuite()'
+  )
   describe(`Store contract: ${name}`, () => {
     let factory: StoreFactory
     const open: Store[] = []
