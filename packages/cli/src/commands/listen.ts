@@ -1,3 +1,4 @@
+import type { ReceiverStats } from '@dntkit/transport-libp2p'
 import { allowList } from '../allow-list.js'
 import { listFlag, requiredFlag, stringFlag } from '../arguments.js'
 import { type Command, note } from '../command.js'
@@ -8,7 +9,7 @@ import { MODE_FLAG, modeFlag } from '../mode-flag.js'
 import { createNode, startNode } from '../node.js'
 import { quietly } from '../quietly.js'
 import { type ReceivedMessage, type ReceivedOutput, receivedOutput } from '../received-output.js'
-import { limitsError, RECEIVER_LIMIT_FLAGS, receiverLimits } from '../receiver-limits.js'
+import { limitsError, limitsHit, RECEIVER_LIMIT_FLAGS, receiverLimits } from '../receiver-limits.js'
 import { KEY_FLAG } from '../store-flags.js'
 import { parseMultiaddr } from '../target.js'
 
@@ -67,7 +68,8 @@ export const listenCommand: Command = {
       'its stream is reset; nothing of it is written.\n' +
       'Limits hold in both modes: a raw stream over --max-message-bytes, --idle-timeout, the memory\n' +
       'budget (--max-buffered, --max-buffered-per-peer), --max-streams-per-peer or the rate limit is\n' +
-      'reset (its sender retries); an envelope message is answered rejected (too large) or try-later.'
+      'reset (its sender retries); an envelope message is answered rejected (too large) or try-later.\n' +
+      'The last line counts what the limits refused or cut off, by reason ("limits hit: idle 1").'
   },
   async run({ io, flags, log }) {
     const identity = readKeyFile(requiredFlag(flags, 'key'))
@@ -95,6 +97,7 @@ export const listenCommand: Command = {
       throw error
     })
     let stopReceiving: (() => Promise<void>) | undefined
+    let receiverStats: (() => ReceiverStats) | undefined
     let refused = 0
     const onRefused = (from: string, protocol: string): void => {
       refused++
@@ -145,6 +148,7 @@ export const listenCommand: Command = {
         throw error instanceof TypeError ? limitsError(error) : error
       })
       stopReceiving = receiving
+      receiverStats = () => receiving.stats()
       receiving.events.addEventListener('rejected', (event) => {
         if (event.detail.code === 'unauthorized')
           onRefused(event.detail.from, event.detail.protocol)
@@ -184,7 +188,12 @@ export const listenCommand: Command = {
       counted.close()
     }
     const refusals = refused === 0 ? '' : `; refused ${refused} from peers not allowed`
-    note(io, `stopped after ${received} ${received === 1 ? 'message' : 'messages'}${refusals}`)
+    const hit = receiverStats === undefined ? '' : limitsHit(receiverStats())
+    const limited = hit === '' ? '' : `; limits hit: ${hit}`
+    note(
+      io,
+      `stopped after ${received} ${received === 1 ? 'message' : 'messages'}${refusals}${limited}`
+    )
     return EXIT_OK
   }
 }
