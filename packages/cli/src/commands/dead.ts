@@ -1,8 +1,9 @@
+import type { DeadLetter } from '@dntkit/core'
 import { listFlag, requiredFlag } from '../arguments.js'
 import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
 import { UsageError } from '../errors.js'
-import { entryToJson } from '../format.js'
+import { DEAD_LETTER_ADVICE, entryToJson, plainError } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 import { readOnly, warnings, withQueue } from '../store-session.js'
@@ -12,7 +13,8 @@ import { entriesTable } from './inspect.js'
 export const deadCommand: Command = {
   spec: {
     name: 'dead',
-    summary: 'list dead letters (out of retries, expired, refused), or requeue some',
+    summary:
+      'list dead letters (out of retries, expired, refused, undeliverable) and what to do, or requeue some',
     usage: '--key FILE --store URI [--requeue ID ... | --json]',
     flags: {
       key: KEY_FLAG,
@@ -26,7 +28,8 @@ export const deadCommand: Command = {
       json: JSON_FLAG
     },
     details:
-      'Listing reads the store read-only (nothing on disk changes). Only levels with\n' +
+      "Listing reads the store read-only (nothing on disk changes): a table, each dead letter's whole\n" +
+      'error, and what to do about each reason (--json: deadLetter.reason and .advice). Only levels with\n' +
       'onExhausted: "dead-letter" keep dead letters (critical in the default preset).\n' +
       'Requeued entries are delivered by the next `dnt flush`. Nothing is requeued when one of the\n' +
       'ids is not a dead letter in the store (exit 2).'
@@ -46,7 +49,16 @@ export const deadCommand: Command = {
       )
       if (json) printJson(io, dead.map(entryToJson))
       else {
-        if (dead.length > 0) say(io, entriesTable(dead, Date.now(), true))
+        if (dead.length > 0) say(io, `${entriesTable(dead, Date.now(), true)}\n`)
+        // the whole error of each (the table cuts it), then what to do, once per reason
+        for (const entry of dead) {
+          const why = entry.lastError === undefined ? '' : `: ${plainError(entry.lastError)}`
+          say(io, `${entry.id}: ${entry.deadLetter?.reason}${why}`)
+        }
+        const reasons = new Set(dead.map((entry) => entry.deadLetter?.reason))
+        for (const reason of Object.keys(DEAD_LETTER_ADVICE) as DeadLetter['reason'][]) {
+          if (reasons.has(reason)) say(io, `${reason}: ${DEAD_LETTER_ADVICE[reason]}`)
+        }
         say(io, `${dead.length} dead-lettered`)
       }
       return EXIT_OK
