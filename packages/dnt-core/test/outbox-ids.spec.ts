@@ -154,7 +154,7 @@ describe('send(): AbortSignal, libp2p objects, options (#17)', () => {
         { peer: PEER_A, protocol: '/p', payload: bytes('x') },
         { signal: AbortSignal.abort() }
       )
-    ).rejects.toThrow()
+    ).rejects.toSatisfy((error) => error instanceof DOMException && error.name === 'AbortError')
     expect(transport.calls).toEqual([])
     expect(outbox.size).toBe(0)
   })
