@@ -6,9 +6,8 @@ import { pseudoRandomBytes, testEntry } from './fixtures.js'
 import { readOnlyTests } from './store-suite-read-only.js'
 
 /**
- * Makes a store instance on the location a suite run created; called again
- * to "restart". With `readOnly: true` (only when the suite's `readOnly`
- * option is set) it makes a read-only store on the same location.
+ * Makes a store on the location a suite run created; called again to "restart". With `readOnly:
+ * true` (only when the suite's `readOnly` option is set) a read-only store on the same location.
  */
 export type StoreFactory = (options?: { readOnly?: boolean }) => Store | Promise<Store>
 
@@ -25,6 +24,7 @@ export interface StoreSuiteOptions {
 }
 
 const isClosed = (error: unknown): boolean => StoreClosedError.isInstance(error)
+const OPTION_NAMES = ['setup', 'teardown', 'largeQueueEntries', 'readOnly']
 
 /** Every entry `open()` returned, whether an array or an async iterable. */
 async function collect(opened: Entry[] | AsyncIterable<Entry>): Promise<Entry[]> {
@@ -35,19 +35,14 @@ async function collect(opened: Entry[] | AsyncIterable<Entry>): Promise<Entry[]>
 }
 
 /**
- * The `Store` contract as a vitest suite. Every store implementation runs it
- * from its own test file:
+ * The `Store` contract as a vitest suite, run by every store implementation from its own test file:
  *
  * ```ts
  * storeSuite({ setup: async () => { dir = await mkdtemp(...); return () => fileStore({ directory: dir, privateKey }) } })
  * ```
  */
 export function storeSuite(name: string, options: StoreSuiteOptions): void {
-  rejectUnknownOptions(
-    options,
-    ['setup', 'teardown', 'largeQueueEntries', 'readOnly'],
-    'storeSuite()'
-  )
+  rejectUnknownOptions(options, OPTION_NAMES, 'storeSuite()')
   describe(`Store contract: ${name}`, () => {
     let factory: StoreFactory
     const open: Store[] = []
