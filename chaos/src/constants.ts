@@ -18,18 +18,14 @@ export const PROTOCOL = '/chaos/order/1.0.0'
 
 /** Kill and restart: messages queued while the receivers are down (half raw, half envelope). */
 export const KILL_MESSAGES = FULL ? 6_000 : 2_000
-/** Kill and restart: SIGKILLs of `dnt flush --wait`, at least. */
+/** Kill and restart: SIGKILLs of `dnt flush --wait`, exactly (one per run). */
 export const KILL_COUNT = FULL ? 60 : 20
-/** Kill and restart: restarts of each receiver, at least. */
+/** Kill and restart: restarts of each receiver, exactly (needs 2 x this many drain kills). */
 export const RECEIVER_RESTARTS = FULL ? 12 : 4
-/** Kill and restart: every this many runs, the kill comes after counted deliveries (a drain kill). */
+/** Kill and restart: every this many runs, the kill comes as soon as the outbox started; the others are drain kills. */
 export const KILL_DRAIN_EVERY = 3
 /** Kill and restart: a drain kill comes after this many further deliveries (uniform). */
 export const KILL_AFTER_DELIVERIES = { min: 1, max: 25 }
-/** Kill and restart: how often (ms) the deliveries are counted while a flush waits for its SIGKILL. */
-export const KILL_POLL = 20
-/** Kill and restart: the runs killed early die within this long (ms, uniform) of their start. */
-export const KILL_EARLY_WITHIN = 900
 /** Kill and restart: the receivers' handler delay (ms) so a drain spans many kills. */
 export const RECEIVER_DELAY = 1
 
@@ -55,8 +51,6 @@ export const FLAP_RATE = { raw: 5, envelope: 20 } as const
 export const FARM_PEERS = 50
 export const FARM_DOWN = 10
 export const FARM_MESSAGES_PER_PEER = 1_000
-/** Many peers: a down peer and an up peer swap this often (ms) in the last phase. */
-export const FARM_ROTATE_EVERY = 250
 
 /** Disk full: size of the tmpfs the store lives on. */
 export const DISK_BYTES = 4 * 1024 * 1024

@@ -11,6 +11,10 @@ export interface FlappingProxy {
   down(): Promise<void>
   /** Connections reset by `down()` so far. */
   readonly resets: number
+  /** Bytes passed on from the dialling side to the target so far. */
+  readonly forwarded: number
+  /** Calls `listener` after each chunk passed on to the target; returns a function that stops it. */
+  onForward(listener: () => void): () => void
   close(): Promise<void>
 }
 
@@ -18,6 +22,8 @@ export function flappingProxy(port: number, targetPort: number): FlappingProxy {
   const sockets = new Set<Socket>()
   let server: Server | undefined
   let resets = 0
+  let forwarded = 0
+  const forwardListeners = new Set<() => void>()
   const track = (socket: Socket): void => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
@@ -27,6 +33,13 @@ export function flappingProxy(port: number, targetPort: number): FlappingProxy {
     get resets() {
       return resets
     },
+    get forwarded() {
+      return forwarded
+    },
+    onForward(listener) {
+      forwardListeners.add(listener)
+      return () => forwardListeners.delete(listener)
+    },
     async up() {
       if (server !== undefined) return
       const listening = createServer((client) => {
@@ -35,6 +48,10 @@ export function flappingProxy(port: number, targetPort: number): FlappingProxy {
         track(target)
         client.pipe(target)
         target.pipe(client)
+        client.on('data', (chunk: Buffer) => {
+          forwarded += chunk.byteLength
+          for (const listener of forwardListeners) listener()
+        })
         // one side failing resets the other, as on a real link
         client.on('close', () => target.resetAndDestroy())
         target.on('close', () => client.resetAndDestroy())

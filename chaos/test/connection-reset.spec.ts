@@ -8,7 +8,7 @@
  * and `dnt listen` must not record what it read of it (an empty or cut
  * payload reported as a message).
  */
-import { writeFileSync } from 'node:fs'
+import { watch, writeFileSync } from 'node:fs'
 import { DeliveryFailedError } from '@dntkit/core'
 import { libp2pTransport } from '@dntkit/transport-libp2p'
 import type { Libp2p } from '@libp2p/interface'
@@ -31,8 +31,6 @@ afterEach(async () => {
   for (const node of nodes.splice(0)) await node.stop()
 })
 
-const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds))
-
 it('a raw delivery cut by a connection reset is not reported delivered', async () => {
   const [inner, outer] = (await freePorts(2)) as [number, number]
   const receiver = await createChaosNode(identityFor('reset-receiver').privateKey, inner, outer)
@@ -41,11 +39,17 @@ it('a raw delivery cut by a connection reset is not reported delivered', async (
   const proxy = flappingProxy(outer, inner)
   proxies.push(proxy)
   await proxy.up()
-  // the receiving handler takes its time: the network fails before it answers
-  await receiver.handle(PROTOCOL, async (stream) => {
-    setTimeout(() => void proxy.down(), 20)
-    await sleep(200)
-    stream.abort(new Error('too late'))
+  // the network fails while the receiving handler works, before it answers: the handler cuts
+  // the link itself, then waits until its end of the connection is gone (it never answers)
+  let seenByHandler: string | undefined
+  await receiver.handle(PROTOCOL, async (_stream, connection) => {
+    const gone = new Promise<void>((resolve) => {
+      if (connection.status !== 'open') resolve()
+      else connection.addEventListener('close', () => resolve(), { once: true })
+    })
+    await proxy.down()
+    await gone
+    seenByHandler = connection.status
   })
   const transport = libp2pTransport(sender, { mode: 'raw' })
   const entry = {
@@ -70,6 +74,9 @@ it('a raw delivery cut by a connection reset is not reported delivered', async (
     `deliver() after a connection reset: ${String(outcome)}`
   ).toBe(true)
   expect((outcome as DeliveryFailedError).reason).toBe('reset')
+  // it was the reset: the handler's connection died under it, and the proxy cut it
+  expect(seenByHandler).not.toBe('open')
+  expect(proxy.resets).toBeGreaterThan(0)
 })
 
 it('dnt listen records nothing of a raw stream cut by a connection reset', async () => {
@@ -79,19 +86,23 @@ it('dnt listen records nothing of a raw stream cut by a connection reset', async
     const key = space.keyFile('receiver.key', identityFor('reset-listener'))
     const out = space.at('received.jsonl')
     writeFileSync(out, '')
-    const listener = startDnt([
-      'listen',
-      '--key',
-      key,
-      '--listen',
-      addressOf(inner),
-      '--protocol',
-      PROTOCOL,
-      '--mode',
-      'raw',
-      '--jsonl',
-      out
-    ])
+    // the receiver's log says when it cut a stream off: the end of the story, without a timer
+    const listener = startDnt(
+      [
+        'listen',
+        '--key',
+        key,
+        '--listen',
+        addressOf(inner),
+        '--protocol',
+        PROTOCOL,
+        '--mode',
+        'raw',
+        '--jsonl',
+        out
+      ],
+      { env: { DEBUG: 'dntkit:transport-libp2p:receiver' } }
+    )
     await listener.waitFor(/listening on/, 20_000, 'stderr')
     const proxy = flappingProxy(outer, inner)
     proxies.push(proxy)
@@ -103,12 +114,34 @@ it('dnt listen records nothing of a raw stream cut by a connection reset', async
       multiaddr(addressOf(outer, identityFor('reset-listener').peerId)),
       PROTOCOL
     )
-    stream.send(new TextEncoder().encode('the first half of a mess'))
-    await sleep(100)
+    const half = new TextEncoder().encode('the first half of a mess')
+    const before = proxy.forwarded
+    const passed = new Promise<void>((resolve) => {
+      const stop = proxy.onForward(() => {
+        if (proxy.forwarded < before + half.byteLength) return
+        stop()
+        resolve()
+      })
+    })
+    stream.send(half)
+    await passed // it is on its way to the listener (framed and encrypted: at least its length)
     await proxy.down()
-    await sleep(300)
+    // the listener saw the stream end: cut off (the fix) or, were it taken for a message, recorded
+    const recorded = new Promise<void>((resolve) => {
+      const watcher = watch(out, () => {
+        if (readReceived(out).length === 0) return
+        watcher.close()
+        resolve()
+      })
+      void listener.exited.then(() => watcher.close())
+    })
+    await Promise.race([
+      listener.waitFor(/raw stream from \S+ on \S+ cut off/, 30_000, 'stderr'),
+      recorded
+    ])
     expect((await listener.kill('SIGTERM')).code).toBe(0)
     expect(readReceived(out), 'records written by dnt listen').toEqual([])
+    expect(listener.stderr()).toMatch(/raw stream from \S+ on \S+ cut off/)
   } finally {
     space.remove()
   }

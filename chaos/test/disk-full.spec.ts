@@ -41,18 +41,6 @@ function switchableTransport(): Transport & { up: boolean; delivered: string[] }
   return transport
 }
 
-function until(condition: () => boolean, timeout: number, what: string): Promise<void> {
-  const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (condition()) resolve()
-      else if (Date.now() - started > timeout) reject(new Error(`timed out waiting for ${what}`))
-      else setTimeout(check, 20)
-    }
-    check()
-  })
-}
-
 let disk: SmallDisk | undefined
 afterEach(() => {
   disk?.unmount()
@@ -74,6 +62,16 @@ describe.each(Object.keys(stores))('disk full under the %s store', (kind) => {
     const outbox = new Outbox({ transport, store: store(directory), policy })
     const health: boolean[] = []
     outbox.addEventListener('store-error', (event) => health.push(event.detail.recovered))
+    /** The next `store-error` event (with `recovered`: the next one saying so). */
+    const nextStoreError = (recovered?: boolean): Promise<void> =>
+      new Promise((resolve) => {
+        const listener = (event: CustomEvent<{ recovered: boolean }>): void => {
+          if (recovered !== undefined && event.detail.recovered !== recovered) return
+          outbox.removeEventListener('store-error', listener)
+          resolve()
+        }
+        outbox.addEventListener('store-error', listener)
+      })
     await outbox.start()
     const payload = (name: string): Uint8Array =>
       new TextEncoder().encode(`${name}|${'x'.repeat(1_000)}`)
@@ -104,30 +102,24 @@ describe.each(Object.keys(stores))('disk full under the %s store', (kind) => {
     expect(StoreUnavailableError.isInstance(refusal), String(refusal)).toBe(true)
     expect((refusal as Error).message).toMatch(/store/)
     expect(health).toContain(false)
-    // every later one too, even after the outbox probed the store again
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    // every later one too, even after the outbox wrote to the store again (after its 1 s backoff):
+    // refused at once if that write failed, by its own write if a small one found room
+    const events = health.length
+    await nextStoreError()
+    expect(health.length).toBe(events + 1)
     await expect(send('full/after-probe')).rejects.toSatisfy((error: unknown) =>
       StoreUnavailableError.isInstance(error)
     )
+    expect(health.at(-1)).toBe(false)
     // memory-only levels do not need the disk
     expect((await send('full/moderate', 'moderate')).status).toBe('queued')
     // nothing accepted was dropped
     expect(outbox.size).toBe(accepted.length + 1)
 
-    // 3. the disk has room again: the outbox recovers and accepts persisted messages
+    // 3. the disk has room again: the outbox's next write lands, it recovers and accepts persisted messages
+    const recovered = nextStoreError(true)
     disk.free()
-    await until(
-      () => {
-        void send('probe').then(
-          () => accepted.push('probe'),
-          () => {}
-        )
-        return health.at(-1) === true
-      },
-      20_000,
-      'store-error { recovered: true }'
-    )
-    await until(() => accepted.includes('probe'), 5_000, 'a send accepted again')
+    await recovered
     for (let index = 0; index < 20; index++) {
       expect((await send(`after/${index}`)).status).toBe('queued')
       accepted.push(`after/${index}`)

@@ -1,22 +1,22 @@
 /**
  * 2,000 critical messages queued with the receivers down (1,000 raw to a
  * `dnt listen`, 1,000 envelope to a receiver whose dedupe window is a file
- * store), then `dnt flush --wait` SIGKILLed at least 20 times and restarted each
- * time (every third kill after a random number of further deliveries, the others a
- * random moment after the start), while both receivers are restarted too.
- * At the end: every raw message received at least once, every envelope
- * message handled exactly once, nothing left in the store.
+ * store), then `dnt flush --wait` SIGKILLed exactly 20 times, restarted each
+ * time: every third run as soon as its outbox started, the others after a
+ * random number of further deliveries, counted at the receivers; in some of
+ * those one receiver goes down halfway and comes back after the kill (4
+ * restarts each). Nothing is timed. At the end: every raw message received at
+ * least once, every envelope message handled exactly once, nothing left in
+ * the store.
  */
-import { writeFileSync } from 'node:fs'
+import { type FSWatcher, watch, writeFileSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { type Child, killAll, runDnt, startActor, startDnt } from '../src/child.js'
 import {
   KILL_AFTER_DELIVERIES,
   KILL_COUNT,
   KILL_DRAIN_EVERY,
-  KILL_EARLY_WITHIN,
   KILL_MESSAGES,
-  KILL_POLL,
   PROTOCOL,
   RECEIVER_DELAY,
   RECEIVER_RESTARTS
@@ -32,10 +32,6 @@ afterEach(killAll)
 afterAll(() => {
   for (const space of spaces) space.remove()
 })
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds))
-}
 
 /** One receiver that can be brought down and up again on the same key and port. */
 interface Restartable {
@@ -73,7 +69,7 @@ function restartable(
 }
 
 describe.each(['file', 'level'] as const)('SIGKILLed dnt flush, %s store', (kind) => {
-  it(`delivers ${KILL_MESSAGES} messages through ${KILL_COUNT}+ kills and receiver restarts`, async () => {
+  it(`delivers ${KILL_MESSAGES} messages through exactly ${KILL_COUNT} kills and ${RECEIVER_RESTARTS} restarts of each receiver`, async () => {
     const seed = runSeed()
     const random = seededRandom(seed)
     const space = workspace(`kill-${kind}`)
@@ -172,82 +168,84 @@ describe.each(['file', 'level'] as const)('SIGKILLed dnt flush, %s store', (kind
     const received = (): number =>
       new Set([...readReceived(rawOut), ...readReceived(envelopeOut)].map((record) => record.data))
         .size
+    /** Resolves once the receivers have recorded `target` messages, or `ended` settled (watching their files, no timer). */
+    const receivedAtLeast = (target: number, ended: Promise<unknown>): Promise<void> =>
+      new Promise((resolve) => {
+        let watcher: FSWatcher | undefined
+        let finished = false
+        const finish = (): void => {
+          if (finished) return
+          finished = true
+          watcher?.close()
+          resolve()
+        }
+        let scheduled = false
+        const check = (): void => {
+          scheduled = false
+          if (received() >= target) finish()
+        }
+        watcher = watch(space.path, () => {
+          if (!scheduled) {
+            scheduled = true
+            setImmediate(check)
+          }
+        })
+        void ended.then(finish, finish)
+        check()
+      })
 
-    // receivers go down and up at their own random rhythm until the kills are done
-    let killing = true
-    const rhythm = async (receiver: Restartable): Promise<void> => {
-      while (killing) {
-        await receiver.up()
-        await sleep(400 + random() * 600)
-        if (!killing) break
-        await receiver.down()
-        await sleep(150 + random() * 350)
-      }
-      await receiver.up()
+    // 3. The schedule, by counts only (never timed): KILL_COUNT runs of `dnt flush --wait`, each
+    // SIGKILLed. Every KILL_DRAIN_EVERY-th run is killed as soon as its outbox reports it started
+    // (the store opened and recovered, the peers about to be dialled); every other run is killed
+    // after a random number of further deliveries counted at the receivers (a drain in progress),
+    // and in some of those one receiver goes down halfway (raw SIGKILLed, envelope SIGTERMed) and
+    // comes back after the kill, RECEIVER_RESTARTS times each. A run delivers at most its count
+    // (plus what arrives while the kill lands), far fewer than are queued, so none can end by itself.
+    const drainRuns = Array.from({ length: KILL_COUNT }, (_, run) => run).filter(
+      (run) => run % KILL_DRAIN_EVERY !== KILL_DRAIN_EVERY - 1
+    )
+    const cycled = new Map<number, Restartable>()
+    for (let slot = 1; slot <= 2 * RECEIVER_RESTARTS; slot++) {
+      cycled.set(drainRuns[slot] as number, slot % 2 === 1 ? rawReceiver : envelopeReceiver)
     }
-    const rhythms = Promise.all([rhythm(rawReceiver), rhythm(envelopeReceiver)])
-
-    // 3. flush --wait, SIGKILLed at random points, restarted each time. Every
-    // KILL_DRAIN_EVERY-th run is killed after a random number of further deliveries (counted
-    // at the receivers, never timed), so those kills hit a drain in progress however fast the
-    // machine is; the other runs are killed a random moment after their start (while they
-    // open the store, recover it, dial, deliver), a kill point, not a check. The runs go on until there were
-    // KILL_COUNT kills and both receivers restarted RECEIVER_RESTARTS times; once the kills
-    // are done, the flushes run to their end.
+    expect(cycled.size, 'enough drain runs for every receiver restart').toBe(2 * RECEIVER_RESTARTS)
+    await Promise.all([rawReceiver.up(), envelopeReceiver.up()])
     let kills = 0
     let killsMidDrain = 0
-    let runs = 0
     const loopStarted = Date.now()
-    let drainWaits = 0
-    const goOn = (): boolean =>
-      kills < KILL_COUNT ||
-      rawReceiver.restarts < RECEIVER_RESTARTS ||
-      envelopeReceiver.restarts < RECEIVER_RESTARTS
-    while (goOn()) {
-      runs++
-      const flush = startDnt([
-        'flush',
-        '--key',
-        senderKey,
-        '--store',
-        store,
-        '--wait',
-        '120',
-        '--policy',
-        policy
-      ])
+    for (let run = 0; run < KILL_COUNT; run++) {
+      const flush = startDnt(
+        ['flush', '--key', senderKey, '--store', store, '--wait', '120', '--policy', policy],
+        { env: { DEBUG: 'dntkit:outbox' } }
+      )
       let ended: Awaited<typeof flush.exited> | undefined
       void flush.exited.then((outcome) => {
         ended = outcome
       })
-      const done = received()
-      const left = KILL_MESSAGES - done
-      const further =
-        KILL_AFTER_DELIVERIES.min +
-        Math.floor(random() * (KILL_AFTER_DELIVERIES.max - KILL_AFTER_DELIVERIES.min + 1))
-      if (kills < KILL_COUNT && runs % KILL_DRAIN_EVERY === 0 && left > further) {
-        const target = done + further
-        const waitStarted = Date.now()
-        while (ended === undefined && received() < target) await sleep(KILL_POLL)
-        drainWaits += Date.now() - waitStarted
-      } else if (kills < KILL_COUNT) {
-        await Promise.race([flush.exited, sleep(random() * KILL_EARLY_WITHIN)])
+      const drain = run % KILL_DRAIN_EVERY !== KILL_DRAIN_EVERY - 1
+      const receiver = cycled.get(run)
+      if (!drain) {
+        await flush.waitFor(/started: \d+ queued/, 60_000, 'stderr')
+      } else {
+        const further =
+          KILL_AFTER_DELIVERIES.min +
+          Math.floor(random() * (KILL_AFTER_DELIVERIES.max - KILL_AFTER_DELIVERIES.min + 1))
+        const from = received()
+        if (receiver !== undefined) {
+          await receivedAtLeast(from + Math.ceil(further / 2), flush.exited)
+          await receiver.down()
+        }
+        await receivedAtLeast(from + further, flush.exited)
       }
-      if (ended === undefined && kills < KILL_COUNT) {
-        const before = received()
-        await flush.kill('SIGKILL')
-        kills++
-        if (runs % KILL_DRAIN_EVERY === 0 && before < KILL_MESSAGES) killsMidDrain++
-        continue
-      }
-      // it ended by itself: everything delivered (0); anything else is a failure
-      const outcome = ended ?? (await flush.exited)
-      expect(outcome.code, flush.stderr()).toBe(0)
-      if (kills < KILL_COUNT && received() >= KILL_MESSAGES) break // the checks below fail
+      expect(ended, `run ${run} ended before its SIGKILL: ${flush.stderr().slice(-2000)}`).toBe(
+        undefined
+      )
+      await flush.kill('SIGKILL')
+      kills++
+      if (drain) killsMidDrain++
+      await receiver?.up()
     }
     const killLoop = Date.now() - loopStarted
-    killing = false
-    await rhythms
     const finalStarted = Date.now()
 
     // 4. a last flush with both receivers up must deliver what is left and exit 0
@@ -272,10 +270,10 @@ describe.each(['file', 'level'] as const)('SIGKILLed dnt flush, %s store', (kind
     const raw = verdict(rawPayloads, readReceived(rawOut))
     const envelope = verdict(envelopePayloads, readReceived(envelopeOut))
     process.stderr.write(
-      `[chaos kill ${kind}] seed ${seed}: ${runs} flush runs, ${kills} SIGKILLs (${killsMidDrain} mid-drain), ` +
+      `[chaos kill ${kind}] seed ${seed}: ${kills} SIGKILLs (${killsMidDrain} mid-drain), ` +
         `receiver restarts raw ${rawReceiver.restarts} / envelope ${envelopeReceiver.restarts}, ` +
         `raw duplicates ${raw.duplicated.length}, envelope duplicates ${envelope.duplicated.length}; ` +
-        `kill runs ${killLoop} ms (${drainWaits} ms waiting for deliveries), the rest ${Date.now() - finalStarted} ms\n`
+        `kill runs ${killLoop} ms, the rest ${Date.now() - finalStarted} ms\n`
     )
     expect(raw.missing, 'raw: received at least once').toEqual([])
     expect(
@@ -285,11 +283,9 @@ describe.each(['file', 'level'] as const)('SIGKILLed dnt flush, %s store', (kind
     expect(envelope.missing, 'envelope: handled at least once').toEqual([])
     expect(envelope.duplicated, 'envelope: handled at most once').toEqual([])
     expect(envelope.unexpected, 'envelope: records of messages never sent').toEqual([])
-    expect(kills).toBeGreaterThanOrEqual(KILL_COUNT)
-    expect(killsMidDrain, 'SIGKILLs that hit a drain in progress').toBeGreaterThanOrEqual(
-      Math.floor(KILL_COUNT / KILL_DRAIN_EVERY)
-    )
-    expect(rawReceiver.restarts).toBeGreaterThanOrEqual(RECEIVER_RESTARTS)
-    expect(envelopeReceiver.restarts).toBeGreaterThanOrEqual(RECEIVER_RESTARTS)
+    expect(kills).toBe(KILL_COUNT)
+    expect(killsMidDrain, 'SIGKILLs that hit a drain in progress').toBe(drainRuns.length)
+    expect(rawReceiver.restarts).toBe(RECEIVER_RESTARTS)
+    expect(envelopeReceiver.restarts).toBe(RECEIVER_RESTARTS)
   })
 })

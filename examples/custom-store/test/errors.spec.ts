@@ -95,7 +95,7 @@ describe('sqliteStore failures', () => {
     await store.apply({ put: [kept] })
     // a directory where the temporary file must go: the write fails
     await mkdir(`${file}.tmp`)
-    await expect(store.apply({ put: [lost] })).rejects.toThrow()
+    await expect(store.apply({ put: [lost] })).rejects.toMatchObject({ code: 'EISDIR' })
     await rm(`${file}.tmp`, { recursive: true })
     await store.apply({ put: [later] })
     await store.close()

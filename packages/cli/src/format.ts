@@ -1,4 +1,4 @@
-import type { Entry } from '@dntkit/core'
+import type { DeadLetter, Entry } from '@dntkit/core'
 
 /** `1.2 kB`, `3.4 MB`: decimal units, as `ls -h --si` prints them. */
 export function formatBytes(bytes: number): string {
@@ -84,12 +84,29 @@ export function isoTime(milliseconds: number): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString()
 }
 
+/** What to do about a dead letter, by why it was dead-lettered. */
+export const DEAD_LETTER_ADVICE: Record<DeadLetter['reason'], string> = {
+  exhausted:
+    'out of retries: once the peer is reachable, `dnt dead --requeue ID` and `dnt flush` send it again',
+  expired: 'its time to live passed: `dnt dead --requeue ID` sends it again if it still matters',
+  rejected:
+    'the receiving application refused it (see its error): requeueing sends the same message again',
+  undeliverable:
+    'this node cannot deliver it as configured (see its error: a connection gater that denies the dial, or no transport for its address): fix that, then `dnt dead --requeue ID`'
+}
+
+/** A `lastError` without the error's name and code, whole (for a line of its own). */
+export function plainError(text: string): string {
+  return text.replace(/^\w+ \(DNT_[A-Z_]+\): /, '')
+}
+
 /**
  * An entry as `--json` prints it: every field, times as whole milliseconds
  * since the epoch plus the same time in ISO 8601 (`createdAtIso`,
  * `nextAttemptAtIso`, `deadLetter.atIso`, `delivered.atIso`), the payload as
- * base64 (and as text in `data` when it is UTF-8); a delivered entry that
- * holds its reply has `delivered: { at, atIso, reply: { data?, base64 } }`.
+ * base64 (and as text in `data` when it is UTF-8); a dead letter's `advice`
+ * says what to do; a delivered entry that holds its reply has
+ * `delivered: { at, atIso, reply: { data?, base64 } }`.
  */
 export function entryToJson(entry: Entry): Record<string, unknown> {
   const json: Record<string, unknown> = {
@@ -109,7 +126,12 @@ export function entryToJson(entry: Entry): Record<string, unknown> {
   if (entry.meta !== undefined) json.meta = entry.meta
   if (entry.deadLetter !== undefined) {
     const { reason, at } = entry.deadLetter
-    json.deadLetter = { reason, at: jsonTime(at), atIso: isoTime(at) }
+    json.deadLetter = {
+      reason,
+      at: jsonTime(at),
+      atIso: isoTime(at),
+      advice: DEAD_LETTER_ADVICE[reason]
+    }
   }
   if (entry.delivered !== undefined) {
     const { at, reply } = entry.delivered

@@ -1,4 +1,4 @@
-import type { DntReceiverInit } from '@dntkit/transport-libp2p'
+import type { DntReceiverInit, ReceiverStats } from '@dntkit/transport-libp2p'
 import type { FlagSpec, ParsedFlags } from './arguments.js'
 import { stringFlag } from './arguments.js'
 import { UsageError } from './errors.js'
@@ -146,4 +146,36 @@ export function limitsError(error: TypeError): UsageError {
   let message = error.message
   for (const [option, flag] of FLAG_OF_OPTION) message = message.replace(option, flag)
   return new UsageError(message)
+}
+
+/** What a limit (rather than the peer or the application) refused or cut off. */
+const LIMIT_REASONS = [
+  'too-large',
+  'id-too-long',
+  'idle',
+  'too-many-streams',
+  'too-many-frames',
+  'ack-backlog',
+  'over-budget',
+  'rate-limited'
+]
+
+/**
+ * The limits a receiver enforced, by reason, over both modes: raw streams
+ * reset, envelope streams cut off, envelope messages answered rejected or
+ * try-later. `idle 1, over-budget 2`; empty when none was hit.
+ */
+export function limitsHit(stats: ReceiverStats): string {
+  const counts = new Map<string, number>()
+  const add = (table: Partial<Record<string, number>>): void => {
+    for (const [reason, count] of Object.entries(table)) {
+      if (LIMIT_REASONS.includes(reason) && count !== undefined && count > 0)
+        counts.set(reason, (counts.get(reason) ?? 0) + count)
+    }
+  }
+  for (const table of [stats.raw.streamErrors, stats.streamErrors, stats.rejected, stats.tryLater])
+    add(table)
+  return LIMIT_REASONS.filter((reason) => counts.has(reason))
+    .map((reason) => `${reason} ${counts.get(reason)}`)
+    .join(', ')
 }

@@ -5,28 +5,27 @@
  * still reads; `dnt repair` keeps what authenticates; times in --json are
  * whole milliseconds.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePrivateKey } from '@dntkit/core'
 import { ocDiscoveryFileStore } from '@dntkit/store-file'
 import { levelStore } from '@dntkit/store-level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { entries, fileStoreWith, flip, frames } from './damage-fixtures.js'
+import { DEAD_LETTER_ADVICE } from '../src/format.js'
+import {
+  damagedGoFile,
+  damagedLevelStore,
+  entries,
+  fileStoreWith,
+  flip,
+  frames
+} from './damage-fixtures.js'
 import { dnt, keygen, type Result, snapshot, temporaryDirectory } from './helpers.js'
 
 const directory = temporaryDirectory()
 const path = (name: string): string => join(directory.path, name)
 const key = path('node.key')
 let privateKey: Uint8Array
-
-/** The few methods of a `level` database the test uses to alter a value. */
-interface RawLevel {
-  open(): Promise<void>
-  get(key: Uint8Array): Promise<Uint8Array | undefined>
-  put(key: Uint8Array, value: Uint8Array): Promise<void>
-  close(): Promise<void>
-}
 
 const READ_ONLY = [
   ['inspect'],
@@ -36,15 +35,19 @@ const READ_ONLY = [
   ['export']
 ] as const
 
-/** Runs every read-only command on `uri`; the files under `where` never change. */
+/**
+ * Runs every read-only command on `uri`, all at once (read-only opens never
+ * wait for each other); the files under `where` never change.
+ */
 async function readEverything(uri: string, where: string): Promise<Result[]> {
   const before = snapshot(where)
-  const results: Result[] = []
-  for (const command of READ_ONLY) {
-    const result = await dnt([...command, '--key', key, '--store', uri])
-    expect(snapshot(where), `${command.join(' ')} ${uri} changed a file`).toEqual(before)
-    results.push(result)
-  }
+  const results = await Promise.all(
+    READ_ONLY.map((command) => dnt([...command, '--key', key, '--store', uri]))
+  )
+  expect(
+    snapshot(where),
+    `${READ_ONLY.map((command) => command[0]).join(', ')} ${uri} changed a file`
+  ).toEqual(before)
   return results
 }
 
@@ -95,7 +98,14 @@ describe('read-only commands never write', () => {
       expect(
         dead.map((item) => item.deadLetter),
         uri
-      ).toEqual([{ reason: 'exhausted', at: 1_700_000_100_001, atIso: '2023-11-14T22:15:00.001Z' }])
+      ).toEqual([
+        {
+          reason: 'exhausted',
+          at: 1_700_000_100_001,
+          atIso: '2023-11-14T22:15:00.001Z',
+          advice: DEAD_LETTER_ADVICE.exhausted
+        }
+      ])
       const stats = JSON.parse(results[2]?.stdout as string) as { oldestAge: number }
       expect(Number.isInteger(stats.oldestAge), uri).toBe(true)
       const exported = (results[4] as Result).stdout.trim().split('\n')
@@ -122,47 +132,11 @@ describe('read-only commands never write', () => {
     const snapshotStore = await fileStoreWith(path('damaged-snapshot'), privateKey, batches, true)
     const snapshotFile = path('damaged-snapshot/snapshot-0000000000000002.dnt')
     flip(snapshotFile, (frames(snapshotFile)[1] as { offset: number }).offset + 30)
-    const level = levelStore({ location: path('damaged-level'), privateKey })
-    await level.open()
-    await level.apply({ put: stored })
-    await level.close()
-    const { ClassicLevel: Level } = (await import('classic-level')) as unknown as {
-      ClassicLevel: new (location: string, options: object) => RawLevel
-    }
-    const raw = new Level(path('damaged-level'), { keyEncoding: 'view', valueEncoding: 'view' })
-    await raw.open()
-    const valueKey = Buffer.concat([
-      Buffer.from('!dntkit!e'),
-      Buffer.from([0, 0, 0, 0, 0, 0, 0, 2])
-    ])
-    const value = Buffer.from((await raw.get(valueKey)) as Uint8Array)
-    value[25] = (value[25] as number) ^ 1
-    await raw.put(valueKey, value)
-    await raw.close()
+    await damagedLevelStore(path('damaged-level'), privateKey, stored)
     // the Go file: it decrypts, but its second element is not an entry
     mkdirSync(path('damaged-go'))
     const goFile = path('damaged-go/dnt_cache.bin')
-    const go = ocDiscoveryFileStore({ file: goFile, privateKey })
-    await go.open()
-    await go.apply({ put: stored.slice(0, 3) })
-    await go.close()
-    const goKey = Buffer.from(
-      hkdfSync('sha256', privateKey, Buffer.alloc(0), 'oc-discovery/dnt-cache/v1', 32)
-    )
-    const sealed = readFileSync(goFile)
-    const decipher = createDecipheriv('aes-256-gcm', goKey, sealed.subarray(0, 12))
-    decipher.setAuthTag(sealed.subarray(sealed.byteLength - 16))
-    const elements = JSON.parse(
-      Buffer.concat([
-        decipher.update(sealed.subarray(12, sealed.byteLength - 16)),
-        decipher.final()
-      ]).toString()
-    ) as unknown[]
-    elements.splice(1, 0, { did: 5 })
-    const nonce = randomBytes(12)
-    const cipher = createCipheriv('aes-256-gcm', goKey, nonce)
-    const body = Buffer.concat([cipher.update(JSON.stringify(elements)), cipher.final()])
-    writeFileSync(goFile, Buffer.concat([nonce, body, cipher.getAuthTag()]))
+    await damagedGoFile(goFile, privateKey, stored.slice(0, 3))
     const cases = [
       [
         `file:${journalStore}`,
@@ -175,6 +149,12 @@ describe('read-only commands never write', () => {
         snapshotStore,
         /snapshot-0000000000000002\.dnt: record 1 at offset \d+/,
         /0 records of the file authenticate before the damage and 1 after it/
+      ],
+      [
+        `oc-discovery:${goFile}`,
+        path('damaged-go'),
+        /dnt_cache\.bin: element 1 is invalid: "did" must be a string/,
+        /1 of 4 elements do not read; 3 do/
       ],
       [
         `level:${path('damaged-level')}`,

@@ -7,6 +7,7 @@ import {
   keygen,
   listen,
   readJsonl,
+  start,
   temporaryDirectory,
   writePemKey
 } from './helpers.js'
@@ -175,26 +176,40 @@ describe('the memory: store', () => {
       JSON.stringify({ levels: { critical: { backoff: { type: 'fixed', interval: 200 } } } })
     )
     const received = join(directory.path, 'received.jsonl')
-    const waiting = dnt([
-      'send',
-      '--key',
-      senderKey,
-      '--store',
-      'memory:',
-      '--to',
-      to,
-      '--protocol',
-      PROTOCOL,
-      '--data',
-      'patient',
-      '--policy',
-      policy,
-      '--wait',
-      '20',
-      '--mode',
-      'envelope'
-    ])
-    await new Promise((resolve) => setTimeout(resolve, 700))
+    // its outbox's log says when the first attempt has failed (nobody listens yet)
+    const waiting = start(
+      [
+        'send',
+        '--key',
+        senderKey,
+        '--store',
+        'memory:',
+        '--to',
+        to,
+        '--protocol',
+        PROTOCOL,
+        '--data',
+        'patient',
+        '--policy',
+        policy,
+        '--wait',
+        '20',
+        '--mode',
+        'envelope'
+      ],
+      { env: { DEBUG: 'dntkit:outbox' } }
+    )
+    await new Promise<void>((resolve, reject) => {
+      let seen = ''
+      const onData = (chunk: string): void => {
+        seen += chunk
+        if (!/attempt to \S+ failed/.test(seen)) return
+        waiting.process.stderr?.off('data', onData)
+        resolve()
+      }
+      waiting.process.stderr?.on('data', onData)
+      void waiting.closed.then((result) => reject(new Error(`dnt send ended: ${result.stderr}`)))
+    })
     const listener = await listen([
       '--key',
       receiverKey,
@@ -208,7 +223,7 @@ describe('the memory: store', () => {
       'envelope'
     ])
     try {
-      const sent = await waiting
+      const sent = await waiting.closed
       expect(sent.code, sent.stderr).toBe(0)
       expect(sent.stdout).toContain('delivered 1 of 1')
     } finally {

@@ -99,7 +99,8 @@ describe('runCli in-process', () => {
       policy,
       JSON.stringify({ levels: { critical: { backoff: { type: 'fixed', interval: 60_000 } } } })
     )
-    const io = captureIo(false)
+    // a TTY: the progress line says when the first attempt has failed
+    const io = captureIo(true)
     const sending = runCli(
       [
         'send',
@@ -126,8 +127,8 @@ describe('runCli in-process', () => {
     )
     await eventually(() => /listening on \S+/.test(io.err()))
     const senderAddress = /listening on (\S+)/.exec(io.err())?.[1] as string
-    // let the first attempt fail against the closed port
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    // the first attempt failed against the closed port: the message waits a minute for its retry
+    await eventually(() => /delivered 0 · queued 1 · failed attempts 1 /.test(io.err()))
     const receiver = await createNode({
       privateKey: readKeyFile(receiverKey).privateKey,
       listen: [to.replace(/\/p2p\/.*$/, '')]

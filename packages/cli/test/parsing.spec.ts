@@ -222,7 +222,13 @@ describe('output', () => {
       nextAttemptAtIso: '1970-01-01T00:00:00.003Z',
       size: 1,
       lastError: 'PeerUnreachableError: refused',
-      deadLetter: { reason: 'expired', at: 1_700_000_000_000, atIso: '2023-11-14T22:13:20.000Z' },
+      deadLetter: {
+        reason: 'expired',
+        at: 1_700_000_000_000,
+        atIso: '2023-11-14T22:13:20.000Z',
+        advice:
+          'its time to live passed: `dnt dead --requeue ID` sends it again if it still matters'
+      },
       data: 'x',
       base64: 'eA=='
     })

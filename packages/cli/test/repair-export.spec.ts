@@ -1,9 +1,16 @@
 /** `dnt repair` and `dnt export --out` end to end, on stores damaged byte by byte. */
-import { readFileSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePrivateKey } from '@dntkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { entries, fileStoreWith, flip, frames } from './damage-fixtures.js'
+import {
+  damagedGoFile,
+  damagedLevelStore,
+  entries,
+  fileStoreWith,
+  flip,
+  frames
+} from './damage-fixtures.js'
 import { dnt, keygen, snapshot, temporaryDirectory } from './helpers.js'
 
 const directory = temporaryDirectory()
@@ -49,6 +56,56 @@ describe('dnt repair', () => {
     const again = await dnt(['repair', '--key', key, '--store', `file:${store}`, '--json'])
     expect(again.code, again.stderr).toBe(0)
     expect(JSON.parse(again.stdout)).toMatchObject({ repaired: false, entries: 5, files: [] })
+  })
+
+  it('level: sets the value that fails authentication aside (q:), keeps the others; a second run finds nothing', async () => {
+    const location = path('repair-level')
+    await damagedLevelStore(location, privateKey, entries('level', 6))
+    const uri = `level:${location}`
+    const repaired = await dnt(['repair', '--key', key, '--store', uri])
+    expect(repaired.code, repaired.stderr).toBe(0)
+    expect(repaired.stdout.trim().split('\n')).toEqual([
+      `repaired ${uri}: it holds 5 entries that still authenticate`,
+      `  level store at "${location}" (sublevel "dntkit"): kept 5 values`,
+      '    could not keep key e:2: fails authentication (altered, or moved from another key or store); kept under q:e:2'
+    ])
+    const listed = await dnt(['inspect', '--key', key, '--store', uri, '--json'])
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(
+      (JSON.parse(listed.stdout) as Array<{ id: string }>).map((item) => item.id).sort()
+    ).toEqual(['level-0', 'level-1', 'level-3', 'level-4', 'level-5'])
+    const again = await dnt(['repair', '--key', key, '--store', uri, '--json'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ repaired: false, entries: 5, files: [] })
+  })
+
+  it('oc-discovery: rewrites the file with every element that decodes, the old bytes kept aside 0600', async () => {
+    mkdirSync(path('repair-go'))
+    const file = path('repair-go/dnt_cache.bin')
+    await damagedGoFile(file, privateKey, entries('go', 4).slice(0, 3))
+    const damaged = readFileSync(file)
+    const uri = `oc-discovery:${file}`
+    const repaired = await dnt(['repair', '--key', key, '--store', uri])
+    expect(repaired.code, repaired.stderr).toBe(0)
+    const lines = repaired.stdout.trim().split('\n')
+    expect(lines[0]).toBe(`repaired ${uri}: it holds 3 entries that still authenticate`)
+    expect(lines[1]).toMatch(
+      /^ {2}\S+dnt_cache\.bin: kept 3 elements; its bytes are kept in (\S+)$/
+    )
+    expect(lines[2]).toBe('    could not keep record 1: element is invalid: "did" must be a string')
+    const movedTo = /kept in (\S+)/.exec(lines[1] as string)?.[1] as string
+    expect(readFileSync(movedTo)).toEqual(damaged)
+    expect(statSync(movedTo).mode & 0o777).toBe(0o600)
+    const listed = await dnt(['inspect', '--key', key, '--store', uri, '--json'])
+    expect(listed.code, listed.stderr).toBe(0)
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((item) => item.id)).toEqual([
+      'go-0',
+      'go-1',
+      'go-2'
+    ])
+    const again = await dnt(['repair', '--key', key, '--store', uri, '--json'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ repaired: false, entries: 3, files: [] })
   })
 
   it('input errors exit 2, a wrong key exits 1, and neither changes a file', async () => {

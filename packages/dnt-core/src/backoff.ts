@@ -1,7 +1,7 @@
 /** Waits the same interval after every failure (the Go original: 15 s). */
 export interface FixedBackoff {
   type: 'fixed'
-  /** Milliseconds, > 0. */
+  /** Milliseconds, > 0 (the Outbox waits at least 100 ms whatever the interval). */
   interval: number
 }
 
@@ -19,7 +19,7 @@ export interface ExponentialBackoff {
   /** Growth per failure, >= 1 (default 2). */
   factor?: number
   jitter?: 'full' | 'none'
-  /** Lower bound of a jittered wait, ms (default 100, never above the cap). */
+  /** Lower bound of a jittered wait, ms (default 100, never above the cap; the Outbox never waits less than 100 ms). */
   minimum?: number
 }
 
@@ -27,6 +27,7 @@ export interface ExponentialBackoff {
  * A user function: milliseconds to wait after the given number of consecutive
  * failures. It is guarded at run time: a result that is not a finite number
  * >= 0, or a throw, is replaced by the default exponential backoff and logged.
+ * The Outbox never waits less than 100 ms after a failure (`0` means 100 ms).
  */
 export type BackoffFunction = (failures: number, random: () => number) => number
 

@@ -1,5 +1,6 @@
 import { createId } from './id.js'
-import type { Entry, Message } from './types.js'
+import { normalizeMessage } from './outgoing-message.js'
+import type { Entry, OutgoingMessage } from './types.js'
 import { validateEntry } from './validate.js'
 
 /**
@@ -7,8 +8,14 @@ import { validateEntry } from './validate.js'
  * application that writes it to the store in its own batch and hands it to
  * `Outbox.adopt()` once that batch is durable. `now`: ms since the epoch
  * (default `Date.now()`); the id is the message's, or a new time-sortable one.
+ * The peer and addresses may be a `PeerId` and `Multiaddr`s, as for `send()`.
  */
-export function createEntry(message: Message, level: string, now: number = Date.now()): Entry {
+export function createEntry(
+  outgoing: OutgoingMessage,
+  level: string,
+  now: number = Date.now()
+): Entry {
+  const message = normalizeMessage(outgoing)
   const entry: Entry = {
     id: message.id ?? createId(now),
     peer: message.peer,

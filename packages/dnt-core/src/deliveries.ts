@@ -5,7 +5,7 @@ import type { OutboxContext } from './outbox-context.js'
 import type { PeerQueue } from './peer-queue.js'
 import type { PendingEntry } from './pending-entry.js'
 import { messageFingerprint } from './recent-deliveries.js'
-import { MIN_RETRY_DELAY } from './retry-rules.js'
+import { EARLY_ATTEMPT_DELAY } from './retry-rules.js'
 
 /**
  * Starting attempts and acting on their outcomes:
@@ -218,7 +218,7 @@ export class Deliveries {
     if (queue.reachableDuringAttempt && !attempt.early && unreachable) {
       // this attempt found no connection, yet the peer said it was reachable meanwhile (not through
       // this attempt's own dial, which would have connected): the window's one early attempt, now
-      delay = MIN_RETRY_DELAY
+      delay = EARLY_ATTEMPT_DELAY
       queue.earlyUsed = true
       queue.earlyPending = true
     }

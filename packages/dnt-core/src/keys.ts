@@ -1,4 +1,5 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { ByteReader, ByteWriter } from './bytes.js'
 import { InvalidKeyError } from './errors.js'
 
 // PKCS#8 PrivateKeyInfo of an Ed25519 key (RFC 8410): this DER prefix, then the 32-byte seed.
@@ -7,6 +8,7 @@ const PKCS8_ED25519_PREFIX = Uint8Array.from([
 ])
 // libp2p's KeyType enum in its protobuf key encoding
 const KEY_TYPES: Record<number, string> = { 0: 'RSA', 1: 'Ed25519', 2: 'secp256k1', 3: 'ECDSA' }
+const ED25519 = 1
 
 /** The 64 raw bytes (seed || public key) of the Ed25519 key with this 32-byte seed. */
 export function ed25519FromSeed(seed: Uint8Array): Uint8Array {
@@ -58,43 +60,36 @@ function parsePem(text: string): Uint8Array {
   return ed25519FromSeed(der.subarray(PKCS8_ED25519_PREFIX.byteLength))
 }
 
-function readVarint(bytes: Uint8Array, offset: number): [number, number] {
-  let value = 0
-  let shift = 0
-  for (let index = offset; index < bytes.byteLength && shift < 35; index++) {
-    const byte = bytes[index] as number
-    value += (byte & 0x7f) * 2 ** shift
-    if ((byte & 0x80) === 0) return [value, index + 1]
-    shift += 7
-  }
-  throw new InvalidKeyError('key file is neither PEM nor a libp2p protobuf private key')
-}
+// protobuf wire: field 1 (KeyType) a varint, field 2 (Data) length-delimited
+const TYPE_TAG = (1 << 3) | 0
+const DATA_TAG = (2 << 3) | 2
+const NOT_A_KEY = 'key file is neither PEM nor a libp2p protobuf private key'
 
 function parseProtobuf(bytes: Uint8Array): Uint8Array {
   let type: number | undefined
   let data: Uint8Array | undefined
-  let offset = 0
-  while (offset < bytes.byteLength) {
-    const [tag, afterTag] = readVarint(bytes, offset)
-    const field = Math.floor(tag / 8)
-    const wire = tag & 7
-    if (field === 1 && wire === 0) {
-      ;[type, offset] = readVarint(bytes, afterTag)
-    } else if (field === 2 && wire === 2) {
-      const [length, afterLength] = readVarint(bytes, afterTag)
-      if (afterLength + length > bytes.byteLength) {
-        throw new InvalidKeyError('libp2p protobuf private key is truncated')
-      }
-      data = bytes.subarray(afterLength, afterLength + length)
-      offset = afterLength + length
-    } else {
-      throw new InvalidKeyError('key file is neither PEM nor a libp2p protobuf private key')
+  // ByteReader reads varints with uint8-varint, as every other format of dntkit
+  const reader = new ByteReader(bytes)
+  const varint = (): number => {
+    try {
+      return reader.varint()
+    } catch {
+      throw new InvalidKeyError(NOT_A_KEY)
     }
   }
-  if (type === undefined || data === undefined) {
-    throw new InvalidKeyError('key file is neither PEM nor a libp2p protobuf private key')
+  while (reader.remaining > 0) {
+    const tag = varint()
+    if (tag === TYPE_TAG) type = varint()
+    else if (tag === DATA_TAG) {
+      try {
+        data = reader.bytes()
+      } catch {
+        throw new InvalidKeyError('libp2p protobuf private key is truncated')
+      }
+    } else throw new InvalidKeyError(NOT_A_KEY)
   }
-  if (type !== 1) {
+  if (type === undefined || data === undefined) throw new InvalidKeyError(NOT_A_KEY)
+  if (type !== ED25519) {
     throw new InvalidKeyError(
       `key file holds a ${KEY_TYPES[type] ?? `type ${type}`} key; only Ed25519 identity keys are supported`
     )
@@ -116,8 +111,10 @@ function parseProtobuf(bytes: Uint8Array): Uint8Array {
 export function encodePrivateKey(raw: Uint8Array): Uint8Array {
   if (raw.byteLength !== 64)
     throw new InvalidKeyError(`expected 64 raw key bytes, got ${raw.byteLength}`)
-  const out = new Uint8Array(4 + 64)
-  out.set([0x08, 0x01, 0x12, 0x40], 0)
-  out.set(raw, 4)
-  return out
+  return new ByteWriter(4 + 64)
+    .varint(TYPE_TAG)
+    .varint(ED25519)
+    .varint(DATA_TAG)
+    .bytes(raw)
+    .finish()
 }

@@ -1,4 +1,5 @@
 import { decodeEntry, encodeEntry } from './entry-codec.js'
+import { rejectUnknownOptions } from './option-names.js'
 import { AbstractStore, type ValidBatch } from './store-base.js'
 import type { Entry, Store } from './types.js'
 
@@ -44,12 +45,13 @@ class MemoryStore extends AbstractStore {
  * A `Store` in memory: nothing survives the process, but the contents survive
  * `close()` and a later `open()` of the same instance, which is how tests
  * simulate a restart. `open()` of an open memory store reads it again.
- * Entries are copied in and out.
+ * Entries are copied in and out. Unknown option names are a `TypeError`.
  */
 export function memoryStore(init: MemoryStoreInit = {}): Store {
   if (init == null || typeof init !== 'object') {
     throw new TypeError('memoryStore: init must be an object')
   }
+  rejectUnknownOptions(init, ['entries', 'readOnly'], 'memoryStore')
   if (init.entries !== undefined && !Array.isArray(init.entries)) {
     throw new TypeError('memoryStore: entries must be an array of entries')
   }

@@ -2,6 +2,7 @@ import type { Clock } from './clock.js'
 import { systemClock } from './clock.js'
 import { defaultLogger, type LoggerFactory } from './logger.js'
 import { memoryStore } from './memory-store.js'
+import { checkOptions, rejectUnknownOptions } from './option-names.js'
 import { defaultPreset, type Policy, validatePolicy } from './policy.js'
 import type { Store, Transport } from './types.js'
 
@@ -105,15 +106,6 @@ const LIMIT_FIELDS = new Set([
   'rememberDelivered'
 ])
 
-/** Throws `TypeError` naming the first key of `value` that is not in `known`. */
-export function rejectUnknownOptions(value: object, known: Set<string>, where: string): void {
-  for (const name of Object.keys(value)) {
-    if (!known.has(name) && (value as Record<string, unknown>)[name] !== undefined) {
-      throw new TypeError(`${where}: unknown option "${name}"`)
-    }
-  }
-}
-
 function positive(
   value: number | undefined,
   fallback: number,
@@ -145,8 +137,7 @@ export function resolveOutboxInit(init: OutboxInit): ResolvedOutboxInit {
   }
   const policy = init.policy ?? defaultPreset()
   validatePolicy(policy)
-  const limits = init.limits ?? {}
-  rejectUnknownOptions(limits, LIMIT_FIELDS, 'Outbox options.limits')
+  const limits = checkOptions(init.limits, LIMIT_FIELDS, 'Outbox options.limits')
   const remember = limits.rememberDelivered ?? DEFAULT_REMEMBER_DELIVERED
   if (!Number.isInteger(remember) || remember < 0) {
     throw new TypeError('limits.rememberDelivered must be an integer >= 0')

@@ -2,9 +2,11 @@ import { TypedEventEmitter } from 'main-event'
 import { Drain } from './drain.js'
 import { OutboxStoppedError } from './errors.js'
 import type { OutboxEventMap, OutboxEvents } from './events.js'
+import { checkOptions } from './option-names.js'
 import { type OutboxInit, type ResolvedOutboxInit, resolveOutboxInit } from './outbox-options.js'
 import { assembleParts, type OutboxParts } from './outbox-parts.js'
 import { type OutboxStats, snapshotStats } from './outbox-stats.js'
+import { peerText } from './outgoing-message.js'
 import type { PeerQueue } from './peer-queue.js'
 import { type PurgeSelector, purge, requeue } from './queue-edits.js'
 import { flushNow, onPeerReachable } from './reachability.js'
@@ -12,7 +14,7 @@ import { pendingReplies, takeReply } from './replies.js'
 import { sendMessage } from './send-flow.js'
 import type { PendingReply, SendOptions, SendResult } from './send-types.js'
 import { adoptEntries, restoreEntry, stopGracefully } from './session.js'
-import type { Entry, OutgoingMessage } from './types.js'
+import type { Entry, OutgoingMessage, PeerIdLike } from './types.js'
 
 export type { PurgeSelector } from './queue-edits.js'
 export type { PendingReply, SendOptions, SendResult } from './send-types.js'
@@ -25,9 +27,8 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
  * when the transport says a peer is reachable (at most one per backoff
  * window), and a durable ledger that writes persisted levels through group
  * commit, retrying every write until it lands. A facade over its parts (see
- * the package README, "How the Outbox is built").
- *
- * Events (`addEventListener(name, (event) => event.detail)`): see `OutboxEvents`.
+ * the package README, "How the Outbox is built"). Events
+ * (`addEventListener(name, (event) => event.detail)`): see `OutboxEvents`.
  */
 export class Outbox extends TypedEventEmitter<OutboxEventMap> {
   private readonly options: ResolvedOutboxInit
@@ -61,8 +62,8 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
   }
 
   /** Entries queued for `peer` (in flight included). */
-  queuedFor(peer: string): number {
-    return this.parts.index.peers.get(peer)?.size ?? 0
+  queuedFor(peer: string | PeerIdLike): number {
+    return this.parts.index.peers.get(peerText(peer, 'queuedFor() peer'))?.size ?? 0
   }
 
   /** Stops starting deliveries (those in flight finish); `send()` still queues. */
@@ -148,31 +149,34 @@ export class Outbox extends TypedEventEmitter<OutboxEventMap> {
     return takeReply(this.parts.context, id)
   }
 
-  /** Attempts now, ignoring backoff; resolves when that round ended (queue empty, a failure, or stop). */
-  flush(peer?: string): Promise<void> {
-    if (this.state !== 'running' || this.paused) return Promise.resolve()
-    return flushNow(this.parts.context, peer)
+  /** Attempts `peer`'s queue (or all) now, ignoring backoff; resolves when that round ended. */
+  async flush(peer?: string | PeerIdLike): Promise<void> {
+    const text = peer === undefined ? undefined : peerText(peer, 'flush() peer')
+    if (this.state === 'running' && !this.paused) await flushNow(this.parts.context, text)
   }
 
   /** The transport's `onReachable`: an early attempt, at most one per backoff window (`flushOnReachable`). */
-  peerReachable(peer: string): void {
-    this.emitEvent('peer-reachable', () => ({ peer }))
+  peerReachable(peer: string | PeerIdLike): void {
+    const text = peerText(peer, 'peerReachable() peer')
+    this.emitEvent('peer-reachable', () => ({ peer: text }))
     if (this.options.policy.flushOnReachable && this.state === 'running') {
-      onPeerReachable(this.parts.context, peer)
+      onPeerReachable(this.parts.context, text)
     }
   }
 
   /** Resolves when nothing is queued (dead letters aside); rejects on `stop()` or when `signal` aborts. */
-  whenDrained(options: { signal?: AbortSignal } = {}): Promise<void> {
+  async whenDrained(options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkOptions(options, ['signal'], 'whenDrained() options')
     if (this.state !== 'running' && this.state !== 'starting') {
-      return Promise.reject(new OutboxStoppedError(`outbox is ${this.state}, not running`))
+      throw new OutboxStoppedError(`outbox is ${this.state}, not running`)
     }
-    return this.size === 0 ? Promise.resolve() : this.drain.wait(options.signal)
+    if (this.size > 0) await this.drain.wait(options.signal)
   }
 
-  /** Copies of the queued entries, FIFO per peer. */
-  entries(filter: { peer?: string } = {}): Entry[] {
-    return this.parts.index.queuedCopies(filter.peer)
+  /** Copies of the queued entries (of one peer with `{ peer }`), FIFO per peer. */
+  entries(filter: { peer?: string | PeerIdLike } = {}): Entry[] {
+    const { peer } = checkOptions(filter, ['peer'], 'entries() filter')
+    return this.parts.index.queuedCopies(peer && peerText(peer, 'entries() filter peer'))
   }
 
   /** Copies of the dead-lettered entries. */

@@ -1,4 +1,5 @@
 import { type Backoff, validateBackoff } from './backoff.js'
+import { checkOptions } from './option-names.js'
 
 /** How the entries of one level are kept and retried. */
 export interface Level {
@@ -49,6 +50,7 @@ const MINUTE = 60 * SECOND
  * and unmapped protocols treated as `critical`.
  */
 export function defaultPreset(init: { protocols?: Record<string, string> } = {}): Policy {
+  checkOptions(init, ['protocols'], 'defaultPreset()')
   const backoff: Backoff = {
     type: 'exponential',
     initial: SECOND,
@@ -87,6 +89,7 @@ export function defaultPreset(init: { protocols?: Record<string, string> } = {})
  * (`dnt dead` lists it, `requeue` sends it again), never dropped.
  */
 export function ocDiscoveryPreset(init: { critical?: string[]; moderate?: string[] } = {}): Policy {
+  checkOptions(init, ['critical', 'moderate'], 'ocDiscoveryPreset()')
   const backoff: Backoff = { type: 'fixed', interval: 15 * SECOND }
   const protocols: Record<string, string> = {}
   for (const protocol of init.critical ?? []) protocols[protocol] = 'critical'

@@ -1,11 +1,45 @@
 import type { EntryFates } from './entry-fates.js'
 import { describeError, StoreUnavailableError } from './errors.js'
+import { rejectUnknownOptions } from './option-names.js'
 import type { OutboxContext } from './outbox-context.js'
+import { peerText } from './outgoing-message.js'
 import type { PeerQueue } from './peer-queue.js'
 import { PendingEntry } from './pending-entry.js'
+import type { PeerIdLike } from './types.js'
 
-/** Which entries `purge()` removes. */
-export type PurgeSelector = { ids: string[] } | { peer: string } | { all: true }
+/** Which entries `purge()` removes: by id, all of one peer (a string or a `PeerId`), or all. */
+export type PurgeSelector = { ids: string[] } | { peer: string | PeerIdLike } | { all: true }
+
+type Selection = { ids: Set<string> } | { peer: string } | { all: true }
+
+/** Checks a `purge()` selector: exactly one of `ids`, `peer`, `all: true`; `TypeError` naming what is wrong. */
+function selectionOf(selector: PurgeSelector): Selection {
+  if (selector == null || typeof selector !== 'object') {
+    throw new TypeError('purge() takes { ids: string[] }, { peer } or { all: true }')
+  }
+  rejectUnknownOptions(selector, ['ids', 'peer', 'all'], 'purge() selector')
+  const given = (['ids', 'peer', 'all'] as const).filter(
+    (name) => (selector as Record<string, unknown>)[name] !== undefined
+  )
+  if (given.length !== 1) {
+    throw new TypeError(
+      `purge() takes exactly one of ids, peer or all (got ${given.length === 0 ? 'none' : given.join(', ')})`
+    )
+  }
+  if ('ids' in selector && selector.ids !== undefined) {
+    if (!Array.isArray(selector.ids) || selector.ids.some((id) => typeof id !== 'string')) {
+      throw new TypeError('purge() selector ids must be an array of strings')
+    }
+    return { ids: new Set(selector.ids) }
+  }
+  if ('peer' in selector && selector.peer !== undefined) {
+    return { peer: peerText(selector.peer, 'purge() selector peer') }
+  }
+  if ((selector as { all?: unknown }).all !== true) {
+    throw new TypeError('purge() selector all must be true')
+  }
+  return { all: true }
+}
 
 function sumByPeer(entries: PendingEntry[]): Map<string, { entries: number; bytes: number }> {
   const sums = new Map<string, { entries: number; bytes: number }>()
@@ -116,13 +150,13 @@ export async function requeue(
  */
 export async function purge(context: OutboxContext, selector: PurgeSelector): Promise<number> {
   const { index, ledger, emit } = context
-  const ids = 'ids' in selector ? new Set(selector.ids) : undefined
+  const selection = selectionOf(selector)
   const matches = (entry: PendingEntry): boolean =>
-    'all' in selector
-      ? selector.all === true
-      : 'peer' in selector
-        ? entry.peer === selector.peer
-        : (ids as Set<string>).has(entry.id)
+    'all' in selection
+      ? true
+      : 'peer' in selection
+        ? entry.peer === selection.peer
+        : selection.ids.has(entry.id)
   const removed: PendingEntry[] = []
   const writes: Promise<void>[] = []
   const touched = new Set<PeerQueue>()

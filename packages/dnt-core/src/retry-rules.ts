@@ -13,8 +13,20 @@ export const RESTORED_LEVEL: Level = {
   onExhausted: 'dead-letter'
 }
 
-/** The shortest wait after a failure: a retry always goes through a timer, never a busy loop. */
-export const MIN_RETRY_DELAY = 1
+/**
+ * The shortest wait after a failed attempt (ms), whatever the level's backoff
+ * gives: a function returning 0, a 1 ms fixed interval or a full-jitter draw
+ * near 0 retries a failing peer at most 10 times a second, never in a hot
+ * loop. The same as an exponential backoff's default `minimum`.
+ */
+export const MIN_BACKOFF = 100
+
+/**
+ * The delay of the one early attempt a backoff window allows when the peer
+ * reported itself reachable during an attempt that found no connection (ms):
+ * "at once", through a timer. At most once per window, so never a loop.
+ */
+export const EARLY_ATTEMPT_DELAY = 1
 
 /** Level -> how long to wait, whether to give up, and how far a restored retry may lie ahead. */
 export class RetryRules {
@@ -30,7 +42,7 @@ export class RetryRules {
     return this.policy.levels[name] ?? RESTORED_LEVEL
   }
 
-  /** ms to wait after the peer's `failures`-th consecutive failure, for an entry of `levelName`. */
+  /** ms to wait after the peer's `failures`-th consecutive failure, for an entry of `levelName` (at least `MIN_BACKOFF`). */
   delay(levelName: string, failures: number): number {
     const delay = guardedBackoffDelay(
       this.level(levelName).backoff,
@@ -47,7 +59,7 @@ export class RetryRules {
         )
       }
     )
-    return Math.max(MIN_RETRY_DELAY, delay)
+    return Math.max(MIN_BACKOFF, delay)
   }
 
   /** Out of retries: `maxRetries` counts the retries after the first attempt. */

@@ -4,33 +4,7 @@ import type { OutboxContext } from './outbox-context.js'
 import type { PeerQueue } from './peer-queue.js'
 import { PendingEntry, type SendStatus } from './pending-entry.js'
 import { messageFingerprint } from './recent-deliveries.js'
-import type { Message, OutgoingMessage } from './types.js'
-import { validateMessage } from './validate.js'
-
-/** A string as is; a libp2p object (PeerId, Multiaddr) as its `toString()`. */
-function asString(value: unknown, name: string): unknown {
-  if (typeof value === 'string' || value == null || typeof value !== 'object') return value
-  const text = String(value)
-  if (text.startsWith('[object ')) {
-    throw new TypeError(`${name} must be a string, a PeerId or a Multiaddr`)
-  }
-  return text
-}
-
-/** The message with its peer and addresses as strings, validated (`TypeError` naming the field). */
-export function normalizeMessage(message: OutgoingMessage): Message {
-  if (message == null || typeof message !== 'object')
-    throw new TypeError('message must be an object')
-  const normalized = { ...message } as Message
-  normalized.peer = asString(message.peer, 'message.peer') as string
-  if (Array.isArray(message.addrs)) {
-    normalized.addrs = message.addrs.map(
-      (addr, index) => asString(addr, `message.addrs[${index}]`) as string
-    )
-  }
-  validateMessage(normalized)
-  return normalized
-}
+import type { Message } from './types.js'
 
 /** How a `send()` ended: its status, and the receiver's reply when it gave one. */
 export interface SendOutcome {

@@ -1,15 +1,10 @@
 import { deliverOnce } from './deliver-once.js'
 import type { Deliveries } from './deliveries.js'
+import { rejectUnknownOptions } from './option-names.js'
 import type { OutboxContext } from './outbox-context.js'
-import { rejectUnknownOptions } from './outbox-options.js'
+import { normalizeMessage } from './outgoing-message.js'
 import { levelOf, NONE } from './policy.js'
-import {
-  admit,
-  earlierSend,
-  normalizeMessage,
-  outcomeOf,
-  type SendOutcome
-} from './send-admission.js'
+import { admit, earlierSend, outcomeOf, type SendOutcome } from './send-admission.js'
 import { SEND_FIELDS, type SendOptions, type SendResult } from './send-types.js'
 import type { OutgoingMessage } from './types.js'
 import { untilAborted } from './waiting.js'

@@ -6,7 +6,7 @@ import type { OutboxContext } from './outbox-context.js'
 import { PendingEntry } from './pending-entry.js'
 import { messageFingerprint } from './recent-deliveries.js'
 import type { Entry } from './types.js'
-import { validateEntry } from './validate.js'
+import { validateEntry, validateMessage } from './validate.js'
 
 /** Pause between two tries of a failing store while `stop()` writes what is pending. */
 const STOP_RETRY_PAUSE = 100
@@ -130,6 +130,8 @@ export function adoptEntries(context: OutboxContext, entries: Entry[]): PendingE
   const { index, rules, options, scheduler, emit } = context
   entries.forEach((entry, position) => {
     validateEntry(entry, `entries[${position}]`)
+    // an outbox entry is a message: its id follows the message-id rule
+    validateMessage(entry, `entries[${position}]`)
   })
   const adopted: PendingEntry[] = []
   for (const stored of entries) {

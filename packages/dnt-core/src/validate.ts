@@ -1,10 +1,18 @@
 import type { Entry, Message } from './types.js'
 
 /**
- * Longest caller-chosen id, in UTF-8 bytes (receivers refuse longer ones,
- * which bounds their dedupe memory); the same rule everywhere.
+ * Longest message id, in UTF-8 bytes: `send()` refuses longer ones, and so
+ * does a receiver (it bounds the memory of its dedupe window). The one
+ * definition of the rule; `@dntkit/transport-libp2p` uses it too.
  */
 export const MAX_ID_BYTES = 256
+
+/**
+ * Longest id of an entry a store keeps, in UTF-8 bytes: a message id, or a
+ * receiver's dedupe record `<sender peer id>/<message id>` (a peer id string
+ * and a message id of `MAX_ID_BYTES` fit with room to spare).
+ */
+export const MAX_STORE_ID_BYTES = 1024
 
 /** Length of `text` in UTF-8 bytes, without encoding it. */
 export function utf8Length(text: string): number {
@@ -39,8 +47,15 @@ function isMetaValue(value: unknown): boolean {
   )
 }
 
-/** Throws `TypeError` naming the first field of `message` that is wrong. */
-export function validateMessage(message: Message, name = 'message'): void {
+/**
+ * Throws `TypeError` naming the first field of `message` that is wrong; an id
+ * may have at most `maxIdBytes` UTF-8 bytes (default `MAX_ID_BYTES`).
+ */
+export function validateMessage(
+  message: Message,
+  name = 'message',
+  maxIdBytes = MAX_ID_BYTES
+): void {
   if (message == null || typeof message !== 'object')
     throw new TypeError(`${name} must be an object`)
   nonEmptyString(message.peer, `${name}.peer`)
@@ -51,9 +66,9 @@ export function validateMessage(message: Message, name = 'message'): void {
   if (message.id !== undefined) {
     nonEmptyString(message.id, `${name}.id`)
     const bytes = utf8Length(message.id)
-    if (bytes > MAX_ID_BYTES) {
+    if (bytes > maxIdBytes) {
       throw new TypeError(
-        `${name}.id is ${bytes} bytes in UTF-8; at most ${MAX_ID_BYTES} are allowed`
+        `${name}.id is ${bytes} bytes in UTF-8; at most ${maxIdBytes} are allowed`
       )
     }
   }
@@ -78,9 +93,13 @@ export function validateMessage(message: Message, name = 'message'): void {
   }
 }
 
-/** Throws `TypeError` naming the first field of `entry` that is wrong. */
+/**
+ * Throws `TypeError` naming the first field of `entry` that is wrong. Its id
+ * may have up to `MAX_STORE_ID_BYTES` (a store also keeps a receiver's dedupe
+ * records, whose ids are `<peer id>/<message id>`).
+ */
 export function validateEntry(entry: Entry, name = 'entry'): void {
-  validateMessage(entry, name)
+  validateMessage(entry, name, MAX_STORE_ID_BYTES)
   nonEmptyString(entry.id, `${name}.id`)
   nonEmptyString(entry.level, `${name}.level`)
   if (!Number.isSafeInteger(entry.attempts) || entry.attempts < 0) {

@@ -69,6 +69,9 @@ export class FaultStore implements Store {
   private hung: Array<{ batch: StoreBatch; release(): void; drop(): void }> = []
   private crashed = false
 
+  /** Told of every batch once it is on disk (before `apply` resolves). */
+  onLanded: (batch: StoreBatch) => void = () => {}
+
   constructor(disk: Store = memoryStore()) {
     this.disk = disk
   }
@@ -91,6 +94,7 @@ export class FaultStore implements Store {
       if (this.crashed) return new Promise<void>(() => {})
     }
     await this.disk.apply(batch)
+    this.onLanded(batch)
     this.batches.push(batch)
     if (this.mode === 'fail-after-apply') throw new Error('EIO: injected failure after the write')
   }

@@ -77,7 +77,11 @@ describe('the durable ledger', () => {
     const { store, ledger } = await openLedger()
     const a = entry('a')
     store.mode = 'fail-after-apply'
-    await expect(ledger.put(a)).rejects.toThrow()
+    await expect(ledger.put(a)).rejects.toMatchObject({
+      name: 'StoreUnavailableError',
+      code: 'DNT_STORE_UNAVAILABLE',
+      message: 'store write failed: Error: EIO: injected failure after the write'
+    })
     store.mode = 'healthy'
     ledger.delete(a)
     ledger.retry()

@@ -45,7 +45,7 @@ describe('ocDiscoveryPreset: the Go original, behaviour by behaviour', () => {
     const { outbox, transport } = await startOutbox({ policy })
     await expect(
       outbox.send({ peer: PEER_A, protocol: '/search', payload: bytes('q') })
-    ).rejects.toThrow()
+    ).rejects.toMatchObject({ name: 'PeerUnreachableError', code: 'DNT_PEER_UNREACHABLE' })
     expect(outbox.size).toBe(0)
     expect(transport.attemptsTo(PEER_A)).toBe(1)
   })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { definePolicy, memoryStore, Outbox, type Policy, validatePolicy } from '../src/index.js'
+import { MIN_BACKOFF } from '../src/retry-rules.js'
 import { manualClock } from '../src/testing/index.js'
 import { bytes, FakeTransport, PEER_A, PEER_B, record, startOutbox } from './helpers.js'
 
@@ -129,6 +130,34 @@ describe('time: monotonic scheduling, restored times, broken backoffs (#19 items
       await clock.advance(550)
       expect(transport.attemptsTo(PEER_A)).toBe(2)
       expect(errors.filter((line) => line.includes('backoff function')).length).toBe(1)
+      await outbox.stop()
+    }
+  })
+
+  it('6. no wait after a failure is shorter than 100 ms (MIN_BACKOFF): a zero backoff never retries in a hot loop', async () => {
+    const exponentialToZero = {
+      type: 'exponential' as const,
+      initial: 1_000,
+      max: 60_000,
+      minimum: 0,
+      jitter: 'full' as const
+    }
+    for (const backoff of [() => 0, { type: 'fixed' as const, interval: 1 }, exponentialToZero]) {
+      const policy = definePolicy({ levels: { critical: { backoff } } })
+      // random() = 0: a full-jitter draw of exactly its minimum, 0
+      const { outbox, transport, clock } = await startOutbox({ policy, random: () => 0 })
+      const failures = record(outbox, 'attempt-failed')
+      await outbox.send({ peer: PEER_A, protocol: '/p', payload: bytes('x') })
+      expect(failures.map((event) => event.detail.nextAttemptAt - clock.now())).toEqual([
+        MIN_BACKOFF
+      ])
+      await clock.advance(MIN_BACKOFF - 1)
+      expect(transport.attemptsTo(PEER_A)).toBe(1)
+      await clock.advance(1)
+      expect(transport.attemptsTo(PEER_A)).toBe(2)
+      // 10 simulated seconds of a peer that stays down: one attempt every 100 ms, no more
+      await clock.advance(10_000 - MIN_BACKOFF)
+      expect(transport.attemptsTo(PEER_A)).toBe(1 + 10_000 / MIN_BACKOFF)
       await outbox.stop()
     }
   })

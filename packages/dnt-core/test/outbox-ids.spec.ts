@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { DuplicateIdError, definePolicy, Outbox } from '../src/index.js'
+import { DuplicateIdError, definePolicy, memoryStore, Outbox } from '../src/index.js'
+import { MAX_ID_BYTES, MAX_STORE_ID_BYTES } from '../src/plugin/index.js'
+import { testEntry } from '../src/testing/index.js'
 import { ControlledTransport } from './controlled.js'
 import { bytes, FakeTransport, PEER_A, PEER_B, record, startOutbox } from './helpers.js'
 
@@ -67,6 +69,25 @@ describe('one id means one message (DESIGN 12)', () => {
     await expect(send('é'.repeat(129))).rejects.toThrow(/258 bytes in UTF-8; at most 256/)
     await expect(send(`${'😀'.repeat(64)}a`)).rejects.toThrow(/257 bytes/)
   })
+
+  it("a store keeps ids up to MAX_STORE_ID_BYTES (a receiver's dedupe record <peer>/<id>); adopt() keeps the message-id rule", async () => {
+    const store = memoryStore()
+    await store.open()
+    const record = testEntry({ id: `${PEER_A}/${'😀'.repeat(MAX_ID_BYTES / 4)}`, level: 'dedupe' })
+    await store.apply({ put: [record] })
+    const kept: string[] = []
+    for await (const entry of await store.open()) kept.push(entry.id)
+    expect(kept).toEqual([record.id])
+    await expect(
+      store.apply({ put: [testEntry({ id: 'x'.repeat(MAX_STORE_ID_BYTES + 1) })] })
+    ).rejects.toThrow(
+      new TypeError(`batch.put[0].id is 1025 bytes in UTF-8; at most 1024 are allowed`)
+    )
+    const { outbox } = await startOutbox({ policy })
+    expect(() => outbox.adopt([testEntry({ id: 'a'.repeat(MAX_ID_BYTES + 1) })])).toThrow(
+      new TypeError('entries[0].id is 257 bytes in UTF-8; at most 256 are allowed')
+    )
+  })
 })
 
 describe('send(): AbortSignal, libp2p objects, options (#17)', () => {
@@ -133,7 +154,7 @@ describe('send(): AbortSignal, libp2p objects, options (#17)', () => {
         { peer: PEER_A, protocol: '/p', payload: bytes('x') },
         { signal: AbortSignal.abort() }
       )
-    ).rejects.toThrow()
+    ).rejects.toSatisfy((error) => error instanceof DOMException && error.name === 'AbortError')
     expect(transport.calls).toEqual([])
     expect(outbox.size).toBe(0)
   })

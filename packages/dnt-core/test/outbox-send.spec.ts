@@ -38,7 +38,7 @@ describe('Outbox.send (semantics 1 and 2)', () => {
   })
 
   it('queues a failed first attempt and resolves queued only after the store batch is durable', async () => {
-    const { outbox, store } = await startOutbox({ policy })
+    const { outbox, store, clock } = await startOutbox({ policy })
     store.hold()
     let settled = false
     const sending = outbox
@@ -47,7 +47,9 @@ describe('Outbox.send (semantics 1 and 2)', () => {
         settled = true
         return result
       })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // every promise chain runs to its next wait: the attempt failed, its batch is held at the store
+    await clock.advance(0)
+    expect(store.applying).toBe(1)
     expect(settled).toBe(false)
     expect(await store.contents()).toEqual([])
     store.release()

@@ -13,7 +13,7 @@ const policy = definePolicy({ levels: { critical: { backoff: fixed(1_000) } } })
 
 describe('store use (semantics 6 and 7)', () => {
   it('concurrent sends coalesce: at most one apply in flight, the next batch gathers the rest', async () => {
-    const { outbox, store } = await startOutbox({ policy })
+    const { outbox, store, transport, clock } = await startOutbox({ policy })
     store.hold()
     const sends = Array.from({ length: 100 }, (_, index) =>
       outbox.send({
@@ -22,7 +22,10 @@ describe('store use (semantics 6 and 7)', () => {
         payload: bytes(String(index))
       })
     )
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // every promise chain runs to its next wait: both peers tried, the first batch held at the store
+    await clock.advance(0)
+    expect(transport.calls.length).toBe(2)
+    expect(store.applying).toBe(1)
     store.release()
     const results = await Promise.all(sends)
     expect(results.every((result) => result.status === 'queued')).toBe(true)

@@ -7,7 +7,7 @@ import {
   type PrivateKeyInput,
   StoreCorruptError
 } from '@dntkit/core'
-import { createAead } from '@dntkit/core/plugin'
+import { createAead, rejectUnknownOptions } from '@dntkit/core/plugin'
 import { keepAside } from './aside.js'
 import { LOCK_SUFFIX, LOGGER_NAME, OC_DISCOVERY_LABEL } from './constants.js'
 import { acquireLock } from './lock.js'
@@ -33,7 +33,10 @@ export interface RepairOcDiscoveryStoreInit {
 export async function repairOcDiscoveryStore(
   init: RepairOcDiscoveryStoreInit
 ): Promise<StoreRepairReport> {
-  if (init == null || typeof init.file !== 'string' || init.file.length === 0) {
+  if (init == null || typeof init !== 'object')
+    throw new TypeError('repairOcDiscoveryStore: init must be an object')
+  rejectUnknownOptions(init, ['file', 'privateKey', 'key', 'logger'], 'repairOcDiscoveryStore')
+  if (typeof init.file !== 'string' || init.file.length === 0) {
     throw new TypeError('repairOcDiscoveryStore: file must be a non-empty string')
   }
   if (init.privateKey == null && init.key == null) {

@@ -83,7 +83,7 @@ const ID_LENGTH_OFFSET = 2
 
 /** The id of an `encodeEntry` encoding (after version and flags), read without decoding the rest. */
 export function entryId(encoded: Uint8Array): string {
-  // an id is at most MAX_ID_LENGTH (256) UTF-16 units: its length needs at most 2 varint bytes,
+  // an id is at most MAX_STORE_ID_BYTES (1,024) UTF-8 bytes (@dntkit/core's rule): its length needs at most 2 varint bytes,
   // and 5 bound the read (uint8-varint reads up to 8, past the end of a short array too)
   let length: number
   try {

@@ -8,7 +8,7 @@ import {
   StoreCorruptError,
   StoreKeyMismatchError
 } from '@dntkit/core'
-import { createAead } from '@dntkit/core/plugin'
+import { createAead, rejectUnknownOptions } from '@dntkit/core/plugin'
 import { FILE_STORE_LABEL, LOCK_FILE, LOGGER_NAME } from './constants.js'
 import { acquireLock } from './lock.js'
 import { rebuildStore } from './rebuild.js'
@@ -37,7 +37,10 @@ export interface RepairFileStoreInit {
  * put them again, entries it deleted may come back (and be delivered again).
  */
 export async function repairFileStore(init: RepairFileStoreInit): Promise<StoreRepairReport> {
-  if (init == null || typeof init.directory !== 'string' || init.directory.length === 0) {
+  if (init == null || typeof init !== 'object')
+    throw new TypeError('repairFileStore: init must be an object')
+  rejectUnknownOptions(init, ['directory', 'privateKey', 'key', 'logger'], 'repairFileStore')
+  if (typeof init.directory !== 'string' || init.directory.length === 0) {
     throw new TypeError('repairFileStore: directory must be a non-empty string')
   }
   if (init.privateKey == null && init.key == null) {

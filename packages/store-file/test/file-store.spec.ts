@@ -213,7 +213,7 @@ describe('compaction', () => {
     await store.apply({ put: [entry('a')] })
     // a directory where the snapshot's temporary file goes makes the write fail
     await mkdir(join(location, 'snapshot-0000000000000002.dnt.tmp'))
-    await expect(store.compact()).rejects.toThrow()
+    await expect(store.compact()).rejects.toMatchObject({ code: 'EISDIR' })
     expect(warnings.map((warning) => warning.code)).toEqual(['compaction-failed'])
     await store.apply({ put: [entry('b')] })
     await store.close()

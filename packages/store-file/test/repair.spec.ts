@@ -9,7 +9,12 @@ import {
 import { encodeEntry } from '@dntkit/core/plugin'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fileStore, repairFileStore, type StoreWarning } from '../src/index.js'
+import {
+  fileStore,
+  repairFileStore,
+  repairOcDiscoveryStore,
+  type StoreWarning
+} from '../src/index.js'
 import {
   entry,
   framesOf,
@@ -203,6 +208,19 @@ describe('repairFileStore', () => {
     expect(describeEntries((await opened()).entries)).toEqual(
       describeEntries(replay(batches.slice(0, 3)))
     )
+  })
+
+  it('unknown option names are a TypeError naming the option, before anything is read', async () => {
+    await expect(
+      repairFileStore({ directory: location, privateKey, loger: undefined, dir: 'x' } as never)
+    ).rejects.toThrow(new TypeError('repairFileStore: unknown option "dir"'))
+    await expect(
+      repairOcDiscoveryStore({
+        file: join(location, 'dnt_cache.bin'),
+        privateKey,
+        dry: true
+      } as never)
+    ).rejects.toThrow(new TypeError('repairOcDiscoveryStore: unknown option "dry"'))
   })
 
   it('refuses a wrong key and a store a live writer holds, changing nothing', async () => {

@@ -129,7 +129,7 @@ describe('batchOperations(): the outbox in the application database batch', () =
     // a value the application's encoding cannot take: abstract-level refuses the whole batch
     await expect(
       db.batch([{ type: 'put', key: 'order-2', value: undefined as never }, ...operations])
-    ).rejects.toThrow()
+    ).rejects.toMatchObject({ code: 'LEVEL_INVALID_VALUE' })
     expect(await db.get('order-2')).toBeUndefined()
 
     expect(

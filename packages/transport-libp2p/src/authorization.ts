@@ -1,5 +1,6 @@
 import type { Meta } from '@dntkit/core'
-import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
+import { peerText, rejectUnknownOptions } from '@dntkit/core/plugin'
+import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 
 /**
@@ -15,26 +16,26 @@ export type AuthorizeHook = (
 
 /** Who may deliver: an allowlist of peer ids and/or a hook; both must agree when both are given. */
 export interface AuthorizationInit {
-  /** Peer ids allowed to deliver; any other is refused (an empty list refuses everyone). */
-  allow?: Iterable<string>
+  /** Peers allowed to deliver, as `PeerId`s or strings; any other is refused (an empty list refuses everyone). */
+  allow?: Iterable<PeerId | string>
   authorize?: AuthorizeHook
 }
 
 /** The allowlist as canonical peer id strings; a `TypeError` names the first entry that is not a peer id. */
-export function allowSet(allow: Iterable<string> | undefined): Set<string> | undefined {
+export function allowSet(allow: Iterable<PeerId | string> | undefined): Set<string> | undefined {
   if (allow === undefined) return undefined
-  if (allow === null || typeof (allow as Iterable<string>)[Symbol.iterator] !== 'function') {
-    throw new TypeError('allow must be an array of peer ids')
+  if (allow === null || typeof (allow as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new TypeError('allow must be an array of peer ids (PeerId objects or strings)')
   }
   const peers = new Set<string>()
   let index = 0
-  for (const text of allow) {
+  for (const peer of allow) {
     try {
-      if (typeof text !== 'string') throw new Error(`a ${typeof text}`)
+      const text = peerText(peer, `allow[${index}]`)
       peers.add(peerIdFromString(text).toString())
     } catch (error) {
       throw new TypeError(
-        `allow[${index}] "${String(text)}" is not a valid peer id (${(error as Error).message})`
+        `allow[${index}] "${String(peer)}" is not a valid peer id (${(error as Error).message})`
       )
     }
     index++
@@ -62,11 +63,18 @@ export interface AuthorizedStreamHandlerInit extends AuthorizationInit {
  * undefined)` refuses, is reset before the handler sees it or any of its
  * bytes are read. A raw sender sees a reset stream (no reason travels in raw
  * mode); dntkit's transport retries it as an unreachable peer would be.
+ * Unknown option names are a `TypeError` naming them.
  */
 export function authorizedStreamHandler(
   handler: StreamHandler,
   init: AuthorizedStreamHandlerInit
 ): StreamHandler {
+  if (init == null || typeof init !== 'object')
+    throw new TypeError('authorizedStreamHandler() options must be an object')
+  rejectUnknownOptions(init, ['allow', 'authorize', 'onRefused'], 'authorizedStreamHandler()')
+  if (init.onRefused !== undefined && typeof init.onRefused !== 'function') {
+    throw new TypeError('authorizedStreamHandler() option onRefused must be a function')
+  }
   const allow = allowSet(init.allow)
   const authorize = authorizeHook(init.authorize)
   const refuse = (stream: Stream, from: string, reason: string): void => {

@@ -142,11 +142,12 @@ export const FIND_PEER_TRACKED_PEERS = 10_000
 export const MAX_ENVELOPE_STREAMS = 32
 
 /**
- * Longest message id a receiver accepts (UTF-8 bytes). Ids are kept in the
- * dedupe window, so this bounds its memory: at most `DEDUPE_MAX_ENTRIES` keys
- * of (sender peer id + `/` + id).
+ * Longest message id a receiver accepts (UTF-8 bytes): the one rule of
+ * `@dntkit/core` (`send()` refuses longer ids), defined there. Ids are kept in
+ * the dedupe window, so this bounds its memory: at most `DEDUPE_MAX_ENTRIES`
+ * keys of (sender peer id + `/` + id).
  */
-export const MAX_ID_BYTES = 256
+export { MAX_ID_BYTES } from '@dntkit/core/plugin'
 
 /**
  * Inbound streams one remote peer may have open at once, over all its

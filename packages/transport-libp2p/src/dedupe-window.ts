@@ -1,4 +1,5 @@
 import type { Clock, Entry, Store } from '@dntkit/core'
+import { utf8Length } from '@dntkit/core/plugin'
 import {
   DEDUPE_LEVEL,
   DEDUPE_MAX_AGE,
@@ -81,20 +82,6 @@ export interface ReplyOutcome {
 export const REPLY_META_KEY = 'reply'
 
 const EMPTY = new Uint8Array(0)
-
-function utf8Length(text: string): number {
-  let bytes = 0
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      bytes += 4
-      index++
-    } else bytes += 3
-  }
-  return bytes
-}
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   const resolved = value ?? fallback

@@ -8,6 +8,7 @@ import {
   type Policy,
   type SendResult
 } from '@dntkit/core'
+import { checkOptions } from '@dntkit/core/plugin'
 import {
   type PeerId,
   type Startable,
@@ -168,7 +169,8 @@ class DntService implements Dnt {
   }
 
   createEntry(message: DntMessage, options: { level?: string } = {}): Entry {
-    return entryFor(message, this.policy, options.level, this.clock())
+    const { level } = checkOptions(options, ['level'], 'createEntry() options')
+    return entryFor(message, this.policy, level, this.clock())
   }
 
   private tagPeer(peer: string, waiting: boolean): void {

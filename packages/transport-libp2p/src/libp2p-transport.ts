@@ -7,6 +7,7 @@ import {
   systemClock,
   type Transport
 } from '@dntkit/core'
+import { checkOptions } from '@dntkit/core/plugin'
 import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import { AddressBook } from './addresses.js'
 import {
@@ -32,6 +33,18 @@ import { type RawSuccess, writeRaw } from './raw-delivery.js'
 import type { DeliveryMode, Libp2pTransportInit } from './transport-init.js'
 
 export type { DeliveryMode, Libp2pTransportInit } from './transport-init.js'
+
+/** Every option of `libp2pTransport()`; any other name is a `TypeError`. */
+const TRANSPORT_OPTIONS: ReadonlyArray<keyof Libp2pTransportInit> = [
+  'mode',
+  'rawSuccess',
+  'envelopeProtocol',
+  'maxFramesInFlight',
+  'maxBytesInFlight',
+  'streamLinger',
+  'reachableOn',
+  'logger'
+]
 
 /** A `Transport` over libp2p; `close()` detaches it from the node. */
 export interface Libp2pTransport extends Transport {
@@ -67,6 +80,7 @@ class Libp2pDeliveryTransport implements ReopenableTransport {
     private readonly host: Host,
     init: Libp2pTransportInit = {}
   ) {
+    checkOptions(init, TRANSPORT_OPTIONS, 'libp2pTransport()')
     this.log = (init.logger ?? defaultLogger)(TRANSPORT_LOG)
     this.addresses = new AddressBook(host.peerStore)
     // every dial goes through the lookups, which count the failed ones

@@ -1,4 +1,5 @@
 import { type Clock, defaultLogger, type LoggerFactory, systemClock } from '@dntkit/core'
+import { rejectUnknownOptions } from '@dntkit/core/plugin'
 import {
   type AuthorizationInit,
   type AuthorizeHook,
@@ -6,8 +7,6 @@ import {
   authorizeHook
 } from './authorization.js'
 import {
-  DEDUPE_MAX_BYTES,
-  DEDUPE_MAX_BYTES_PER_PEER,
   ENVELOPE_PROTOCOL,
   IDLE_TIMEOUT,
   MAX_BUFFERED_BYTES,
@@ -25,6 +24,7 @@ import {
   RECEIVER_STOP_TIMEOUT,
   WIRE_MAX_REPLY_BYTES
 } from './constants.js'
+import { checkDedupe } from './dedupe-options.js'
 import type { DedupeInit } from './dedupe-window.js'
 import type { RateLimit } from './rate-limiter.js'
 import type { EnvelopeHandler, RawHandler } from './receiver-types.js'
@@ -119,6 +119,7 @@ export interface ResolvedReceiverInit {
   logger: LoggerFactory
 }
 
+const RATE_LIMIT_OPTIONS: ReadonlyArray<keyof RateLimit> = ['messagesPerSecond', 'burst']
 const KNOWN_OPTIONS = new Set([
   'handlers',
   'rawHandlers',
@@ -167,6 +168,8 @@ function rateLimitOf(value: DntReceiverInit['rateLimit']): RateLimit | false {
   if (value !== undefined && (value === null || typeof value !== 'object')) {
     throw new TypeError('rateLimit must be { messagesPerSecond?, burst? } or false')
   }
+  if (value !== undefined)
+    rejectUnknownOptions(value, RATE_LIMIT_OPTIONS, 'receiver option rateLimit')
   const messagesPerSecond = value?.messagesPerSecond ?? RATE_LIMIT_MESSAGES_PER_SECOND
   if (typeof messagesPerSecond !== 'number' || !(messagesPerSecond > 0)) {
     throw new TypeError(
@@ -226,19 +229,9 @@ export function resolveReceiverInit(init: DntReceiverInit): ResolvedReceiverInit
   if (init.dedupe !== undefined && init.dedupe !== false) {
     if (init.dedupe === null || typeof init.dedupe !== 'object')
       throw new TypeError(
-        'dedupe must be { maxEntries?, maxEntriesPerPeer?, maxBytesPerPeer?, maxBytes?, maxAge?, store? } or false'
+        'dedupe must be { maxEntries?, maxEntriesPerPeer?, maxBytesPerPeer?, maxBytes?, maxAge?, minAge?, protectedPerPeer?, store? } or false'
       )
-    for (const [name, fallback] of [
-      ['maxBytesPerPeer', DEDUPE_MAX_BYTES_PER_PEER],
-      ['maxBytes', DEDUPE_MAX_BYTES]
-    ] as const) {
-      const quota = init.dedupe[name] ?? fallback
-      if (typeof quota === 'number' && quota < maxIdBytes) {
-        throw new TypeError(
-          `dedupe.${name} (${quota}) must hold the longest id: maxIdBytes = ${maxIdBytes}`
-        )
-      }
-    }
+    checkDedupe(init.dedupe, maxIdBytes)
   }
   return {
     handlers: handlerMap(init.handlers, 'handlers'),

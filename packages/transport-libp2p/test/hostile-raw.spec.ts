@@ -168,7 +168,12 @@ describe('raw mode against hostile peers', () => {
       }),
       { signal: AbortSignal.timeout(10_000) }
     )
-    await expect(refused).rejects.toThrow()
+    // the handler threw: the stream was reset, which the sender retries
+    await expect(refused).rejects.toMatchObject({
+      name: 'DeliveryFailedError',
+      code: 'DNT_DELIVERY_FAILED',
+      reason: 'reset'
+    })
     expect(served.handle.stats().raw.streamErrors['handler-error']).toBe(1)
     expect(served.raw.map((message) => new TextDecoder().decode(message.payload))).toEqual([
       'refuse me'
@@ -193,7 +198,11 @@ describe('raw mode against hostile peers', () => {
     expect(served.handle.stats().peakBufferedBytes).toBe(0)
     // the friend: three at once, then the bucket is empty until the clock moves
     expect(await wellBehavedRaw(served, 3, { sender: friend })).toHaveLength(3)
-    await expect(wellBehavedRaw(served, 1, { sender: friend })).rejects.toThrow()
+    await expect(wellBehavedRaw(served, 1, { sender: friend })).rejects.toMatchObject({
+      name: 'DeliveryFailedError',
+      code: 'DNT_DELIVERY_FAILED',
+      reason: 'reset'
+    })
     expect(served.handle.stats().raw.streamErrors['rate-limited']).toBe(1)
     await clock.advance(1_000)
     expect(await wellBehavedRaw(served, 1, { sender: friend })).toHaveLength(1)

@@ -72,7 +72,11 @@ describe('receiver handlers', () => {
     await transport.deliver(entry(), { signal: signal() })
     expect(got.map((message) => message.protocol)).toEqual([LATE])
     await receiver.services.dntReceiver.unhandle(LATE)
-    await expect(transport.deliver(entry(), { signal: signal() })).rejects.toThrow()
+    await expect(transport.deliver(entry(), { signal: signal() })).rejects.toMatchObject({
+      name: 'DeliveryFailedError',
+      code: 'DNT_DELIVERY_FAILED',
+      reason: 'unsupported-protocol'
+    })
     expect(got).toHaveLength(1)
     expect(receiver.services.dntReceiver.stats().raw.messages).toBe(1)
   })

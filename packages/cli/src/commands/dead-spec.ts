@@ -4,7 +4,8 @@ import { JSON_FLAG, KEY_FLAG, STORE_FLAG } from '../store-flags.js'
 /** `dnt dead`: its flags and help (loaded without the command itself). */
 export const deadSpec: CommandSpec = {
   name: 'dead',
-  summary: 'list dead letters (out of retries, expired, refused), or requeue some',
+  summary:
+    'list dead letters (out of retries, expired, refused, undeliverable) and what to do, or requeue some',
   usage: '--key FILE --store URI [--requeue ID ... | --json]',
   flags: {
     key: KEY_FLAG,
@@ -18,7 +19,8 @@ export const deadSpec: CommandSpec = {
     json: JSON_FLAG
   },
   details:
-    'Listing reads the store read-only (nothing on disk changes). Only levels with\n' +
+    "Listing reads the store read-only (nothing on disk changes): a table, each dead letter's whole\n" +
+    'error, and what to do about each reason (--json: deadLetter.reason and .advice). Only levels with\n' +
     'onExhausted: "dead-letter" keep dead letters (critical in the default preset).\n' +
     'Requeued entries are delivered by the next `dnt flush`. Nothing is requeued when one of the\n' +
     'ids is not a dead letter in the store (exit 2).'

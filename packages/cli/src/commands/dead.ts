@@ -1,8 +1,9 @@
+import type { DeadLetter } from '@dntkit/core'
 import { listFlag, requiredFlag } from '../arguments.js'
 import { type Command, printJson, say } from '../command.js'
 import { EXIT_OK } from '../constants.js'
 import { UsageError } from '../errors.js'
-import { entryToJson } from '../format.js'
+import { DEAD_LETTER_ADVICE, entryToJson, plainError } from '../format.js'
 import { readKeyFile } from '../key-file.js'
 import { readOnly, warnings, withQueue } from '../store-session.js'
 import { parseStoreUri } from '../store-uri.js'
@@ -26,7 +27,16 @@ export const deadCommand: Command = {
       )
       if (json) printJson(io, dead.map(entryToJson))
       else {
-        if (dead.length > 0) say(io, entriesTable(dead, Date.now(), true))
+        if (dead.length > 0) say(io, `${entriesTable(dead, Date.now(), true)}\n`)
+        // the whole error of each (the table cuts it), then what to do, once per reason
+        for (const entry of dead) {
+          const why = entry.lastError === undefined ? '' : `: ${plainError(entry.lastError)}`
+          say(io, `${entry.id}: ${entry.deadLetter?.reason}${why}`)
+        }
+        const reasons = new Set(dead.map((entry) => entry.deadLetter?.reason))
+        for (const reason of Object.keys(DEAD_LETTER_ADVICE) as DeadLetter['reason'][]) {
+          if (reasons.has(reason)) say(io, `${reason}: ${DEAD_LETTER_ADVICE[reason]}`)
+        }
         say(io, `${dead.length} dead-lettered`)
       }
       return EXIT_OK

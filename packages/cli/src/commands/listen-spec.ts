@@ -65,5 +65,6 @@ export const listenSpec: CommandSpec = {
     '--max-reply-bytes fails that message: it is not recorded, and its sender retries it.\n' +
     'Limits hold in both modes: a raw stream over --max-message-bytes, --idle-timeout, the memory\n' +
     'budget (--max-buffered, --max-buffered-per-peer), --max-streams-per-peer or the rate limit is\n' +
-    'reset (its sender retries); an envelope message is answered rejected (too large) or try-later.'
+    'reset (its sender retries); an envelope message is answered rejected (too large) or try-later.\n' +
+    'The last line counts what the limits refused or cut off, by reason ("limits hit: idle 1").'
 }

@@ -1,3 +1,4 @@
+import type { ReceiverStats } from '@dntkit/transport-libp2p'
 import { allowList } from '../allow-list.js'
 import { listFlag, requiredFlag, stringFlag } from '../arguments.js'
 import { type Command, note } from '../command.js'
@@ -8,7 +9,7 @@ import { modeFlag } from '../mode-flag.js'
 import { createNode, startNode } from '../node.js'
 import { quietly } from '../quietly.js'
 import { type ReceivedMessage, type ReceivedOutput, receivedOutput } from '../received-output.js'
-import { limitsError, receiverLimits } from '../receiver-limits.js'
+import { limitsError, limitsHit, receiverLimits } from '../receiver-limits.js'
 import { replySource } from '../reply-source.js'
 import { parseMultiaddr } from '../target.js'
 import { listenSpec } from './listen-spec.js'
@@ -43,6 +44,7 @@ export const listenCommand: Command = {
       throw error
     })
     let stopReceiving: (() => Promise<void>) | undefined
+    let receiverStats: (() => ReceiverStats) | undefined
     let refused = 0
     const onRefused = (from: string, protocol: string): void => {
       refused++
@@ -99,6 +101,7 @@ export const listenCommand: Command = {
         throw error instanceof TypeError ? limitsError(error) : error
       })
       stopReceiving = receiving
+      receiverStats = () => receiving.stats()
       receiving.events.addEventListener('rejected', (event) => {
         if (event.detail.code === 'unauthorized')
           onRefused(event.detail.from, event.detail.protocol)
@@ -139,7 +142,12 @@ export const listenCommand: Command = {
       counted.close()
     }
     const refusals = refused === 0 ? '' : `; refused ${refused} from peers not allowed`
-    note(io, `stopped after ${received} ${received === 1 ? 'message' : 'messages'}${refusals}`)
+    const hit = receiverStats === undefined ? '' : limitsHit(receiverStats())
+    const limited = hit === '' ? '' : `; limits hit: ${hit}`
+    note(
+      io,
+      `stopped after ${received} ${received === 1 ? 'message' : 'messages'}${refusals}${limited}`
+    )
     return EXIT_OK
   }
 }

@@ -4,8 +4,10 @@
  * Building blocks for `Store` and `Transport` authors: the `AbstractStore`
  * base class (open/close/read-only state machine and batch validation), the
  * `StoreKey` that follows the node's key, the AEAD and its key derivation,
- * the entry codec and byte helpers of the on-disk formats, and the validators
- * a store runs on what it is given.
+ * the entry codec and byte helpers of the on-disk formats, the validators
+ * a store runs on what it is given, the message-id rule (`MAX_ID_BYTES`,
+ * `utf8Length`) a receiver applies too, and the option-name check every
+ * factory of dntkit runs (`rejectUnknownOptions`).
  *
  * The rule: `@dntkit/core` holds what an application calls or names (the
  * `Outbox`, policies, errors, the contract types a store or transport
@@ -46,6 +48,8 @@ export {
   TAG_BYTES
 } from '../crypto.js'
 export { decodeEntry, encodeEntry } from '../entry-codec.js'
+export { checkOptions, rejectUnknownOptions } from '../option-names.js'
+export { peerText } from '../outgoing-message.js'
 export { validateLevel } from '../policy.js'
 export {
   AbstractStore,
@@ -54,4 +58,12 @@ export {
   type ValidBatch
 } from '../store-base.js'
 export { StoreKey, type StoreKeyInit, type StoreKeyOrigin } from '../store-key.js'
-export { cloneEntry, validateBatch, validateEntry, validateMessage } from '../validate.js'
+export {
+  cloneEntry,
+  MAX_ID_BYTES,
+  MAX_STORE_ID_BYTES,
+  utf8Length,
+  validateBatch,
+  validateEntry,
+  validateMessage
+} from '../validate.js'

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StoreClosedError } from '../errors.js'
+import { rejectUnknownOptions } from '../option-names.js'
 import type { Entry, Store } from '../types.js'
 import { pseudoRandomBytes, testEntry } from './fixtures.js'
 import { readOnlyTests } from './store-suite-read-only.js'
 
 /**
- * Makes a store instance on the location a suite run created; called again
- * to "restart". With `readOnly: true` (only when the suite's `readOnly`
- * option is set) it makes a read-only store on the same location.
+ * Makes a store on the location a suite run created; called again to "restart". With `readOnly:
+ * true` (only when the suite's `readOnly` option is set) a read-only store on the same location.
  */
 export type StoreFactory = (options?: { readOnly?: boolean }) => Store | Promise<Store>
 
@@ -24,6 +24,7 @@ export interface StoreSuiteOptions {
 }
 
 const isClosed = (error: unknown): boolean => StoreClosedError.isInstance(error)
+const OPTION_NAMES = ['setup', 'teardown', 'largeQueueEntries', 'readOnly']
 
 /** Every entry `open()` returned, whether an array or an async iterable. */
 async function collect(opened: Entry[] | AsyncIterable<Entry>): Promise<Entry[]> {
@@ -34,14 +35,14 @@ async function collect(opened: Entry[] | AsyncIterable<Entry>): Promise<Entry[]>
 }
 
 /**
- * The `Store` contract as a vitest suite. Every store implementation runs it
- * from its own test file:
+ * The `Store` contract as a vitest suite, run by every store implementation from its own test file:
  *
  * ```ts
  * storeSuite({ setup: async () => { dir = await mkdtemp(...); return () => fileStore({ directory: dir, privateKey }) } })
  * ```
  */
 export function storeSuite(name: string, options: StoreSuiteOptions): void {
+  rejectUnknownOptions(options, OPTION_NAMES, 'storeSuite()')
   describe(`Store contract: ${name}`, () => {
     let factory: StoreFactory
     const open: Store[] = []

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DeliveryRejectedError, PeerUnreachableError } from '../errors.js'
+import { rejectUnknownOptions } from '../option-names.js'
 import type { Transport } from '../types.js'
 import { pseudoRandomBytes, testEntry } from './fixtures.js'
 
@@ -43,6 +44,7 @@ export interface TransportSuiteOptions {
 
 /** The `Transport` contract as a vitest suite, run by every transport implementation. */
 export function transportSuite(name: string, options: TransportSuiteOptions): void {
+  rejectUnknownOptions(options, ['setup', 'teardown', 'timeout'], 'transportSuite()')
   const timeout = options.timeout ?? 20_000
   describe(`Transport contract: ${name}`, { timeout }, () => {
     let fixture: TransportFixture

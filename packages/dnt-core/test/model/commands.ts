@@ -5,7 +5,7 @@ import { type Command, pick, type Real, sameBytes, step, track } from './real.js
 import { Incarnation, LEVELS, PEERS, type PeerMode, type StoreMode, World } from './world.js'
 
 export type { Real } from './real.js'
-export { SendCommand } from './send-command.js'
+export { BurstCommand, SendCommand } from './send-command.js'
 
 export class PeerCommand implements Command {
   constructor(
@@ -106,6 +106,9 @@ export class EditCommand implements Command {
       message.arrived = false
       message.firstCall = real.world.calls.length
       message.calls = 0
+      message.since = real.world.tick
+      message.sentAt = real.world.tick
+      message.restoredAttempts = 0
       model.enqueue(message)
       track(real, requeued)
       requeued.then(

@@ -1,6 +1,14 @@
 import type { Entry } from '../../src/index.js'
 import { checkRestored } from './restore-check.js'
-import { type Call, type Incarnation, LEVELS, type LevelName, World } from './world.js'
+import {
+  type Call,
+  CHARGED,
+  type Incarnation,
+  LEVELS,
+  type LevelName,
+  UNREACHABLE,
+  World
+} from './world.js'
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index])
@@ -43,6 +51,16 @@ export interface ModelMessage {
   goneBy?: 'purge' | 'abandoned' | 'other'
   /** An older record of it came back from the store after an unclean stop (a purge or delivery not yet written). */
   resurrected?: boolean
+  /** `World.tick` when its current send (or requeue, or restore) began: what it may be charged for comes after. */
+  since: number
+  /** Attempts the store held for it at the last restart (spent before `since`). */
+  restoredAttempts: number
+  /** `World.tick` when its current send (or requeue) was made: a `queued` answer needs a put of it landed after. */
+  sentAt: number
+  /** Counts the sends that made a new message under this id: an older one's answer is not about this one. */
+  generation: number
+  /** What its current send() answered (`status`, or `error:<name>`), once it settles: a resend joining it must answer the same. */
+  firstAnswer?: Promise<string>
 }
 
 /**
@@ -58,12 +76,24 @@ export class Model {
   readonly mayRedeliver = new Set<string>()
   incarnation = 0
   sequence = 0
+  /** Messages a later one to their peer arrived before, while their own send() was unanswered. */
+  readonly overtaken: Array<{ ahead: ModelMessage; behind: string; peer: string }> = []
 
   violation(text: string): void {
     this.violations.push(text)
   }
 
   raise(): void {
+    // a send still unanswered when a later message to its peer arrived: it must have been refused at once
+    for (const pending of this.overtaken.splice(0)) {
+      const { ahead, behind, peer } = pending
+      if (ahead.status === 'sending') this.overtaken.push(pending)
+      else if (ahead.status !== 'maybe') {
+        this.violation(
+          `FIFO: ${behind} delivered to ${peer} before ${ahead.id} (then ${ahead.status})`
+        )
+      }
+    }
     if (this.violations.length > 0)
       throw new Error(`model violated:\n${this.violations.join('\n')}`)
   }
@@ -110,7 +140,10 @@ export class Model {
     const list = this.order.get(call.peer) ?? []
     for (const ahead of list.slice(0, Math.max(0, list.indexOf(call.id)))) {
       const before = this.messages.get(ahead)
-      if (before !== undefined && this.isLive(before)) {
+      // sent in the same instant, it may have been refused before it was queued (store failing)
+      if (before?.status === 'sending')
+        this.overtaken.push({ ahead: before, behind: call.id, peer: call.peer })
+      else if (before !== undefined && this.isLive(before)) {
         this.violation(
           `FIFO: ${call.id} delivered to ${call.peer} before ${ahead} (${before.status})`
         )
@@ -124,12 +157,42 @@ export class Model {
    */
   counted(call: Call): void {
     const message = this.messages.get(call.id)
-    if (message === undefined || message.status === 'delivered' || call.index < message.firstCall)
+    if (message === undefined || call.index < message.firstCall) return
+    if (message.status === 'delivered') {
+      this.violation(`${call.id} attempted again after it was reported delivered`)
       return
+    }
     message.calls++
     const { maxRetries } = LEVELS[message.level]
     if (message.calls > maxRetries + 1) {
       this.violation(`${call.id} (${message.level}) attempted ${message.calls} times`)
+    }
+  }
+
+  /**
+   * Abandoned as exhausted only after its whole budget: the attempts it can
+   * have been charged (the store's count at the last restart, its own failed
+   * attempts since, and every unreachable attempt to its peer since, each of
+   * which may charge everything queued) reach first try + retries. A failure
+   * of one message charges no other.
+   */
+  checkBudget(world: World, message: ModelMessage, incarnation: number): void {
+    const budget = LEVELS[message.level].maxRetries + 1
+    let chargeable = message.restoredAttempts
+    for (const call of world.calls) {
+      if (call.incarnation !== incarnation || (call.settled ?? 0) <= message.since) continue
+      const own = call.id === message.id
+      if (
+        own
+          ? CHARGED.has(call.outcome)
+          : call.peer === message.peer && UNREACHABLE.has(call.outcome)
+      )
+        chargeable++
+    }
+    if (chargeable < budget) {
+      this.violation(
+        `${message.id} (${message.level}) abandoned as exhausted after at most ${chargeable} of its ${budget} attempts`
+      )
     }
   }
 

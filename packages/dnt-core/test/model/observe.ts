@@ -30,6 +30,9 @@ export function observe(model: Model, world: World, incarnation: Incarnation): v
     const outcome = lastOutcome(entry.id)
     if (message.arrived === true)
       model.violation(`${entry.id} abandoned (${reason}) after it arrived`)
+    if (world.onTheWire(entry.id, message.firstCall))
+      model.violation(`${entry.id} abandoned (${reason}) while its attempt is in flight`)
+    if (reason === 'exhausted') model.checkBudget(world, message, incarnation.number)
     if (reason === 'exhausted' && LEVELS[message.level].maxRetries === Infinity) {
       model.violation(`${entry.id} (${message.level}) abandoned as exhausted`)
     }
@@ -47,6 +50,8 @@ export function observe(model: Model, world: World, incarnation: Incarnation): v
     if (message === undefined) return
     if (LEVELS[message.level].ttl === Infinity)
       model.violation(`${message.id} expired without a TTL`)
+    if (world.onTheWire(message.id, message.firstCall))
+      model.violation(`${message.id} expired while its attempt is in flight`)
     model.settle(message, event.detail.deadLetter ? 'dead' : 'gone', 'abandoned')
   })
   outbox.addEventListener('purged', (event) => {

@@ -16,10 +16,10 @@ export function checkRestored(
 ): void {
   const onDisk = new Map(stored.map((entry) => [entry.id, entry]))
   // the order check compares what was durably queued; an unacknowledged send under an old id
-  // may find that old record back instead, in the old record's place
+  // (or a requeue not yet durable) may find that old record back instead, in the old record's place
   const wasQueued = new Set(
     Array.from(model.messages.values())
-      .filter((message) => message.status === 'queued')
+      .filter((message) => message.status === 'queued' && !message.requeuing)
       .map((message) => message.id)
   )
   for (const message of model.messages.values()) {
@@ -70,6 +70,9 @@ export function checkRestored(
       )
     }
     message.calls = entry.attempts
+    message.restoredAttempts = entry.attempts
+    message.since = incarnation.world.tick
+    message.sentAt = -1
     message.durable = true
     message.arrived = false
     message.payload = new TextDecoder().decode(entry.payload)

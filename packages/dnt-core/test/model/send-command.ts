@@ -32,6 +32,12 @@ export class SendCommand implements Command {
   }
 
   async run(model: Model, real: Real): Promise<void> {
+    this.issue(model, real)
+    await step(model, real)
+  }
+
+  /** Calls `send()` and follows its answer into the model, without waiting for it. */
+  issue(model: Model, real: Real): void {
     const incarnation = real.current
     const earlier = this.idChoice === 'fresh' ? undefined : pick(model, this.index)
     let message: ModelMessage
@@ -52,7 +58,11 @@ export class SendCommand implements Command {
         requeuing: false,
         durable: false,
         sendSettled: false,
-        firstCall: real.world.calls.length
+        firstCall: real.world.calls.length,
+        since: real.world.tick,
+        sentAt: real.world.tick,
+        restoredAttempts: 0,
+        generation: 0
       }
       model.messages.set(id, message)
       model.enqueue(message)
@@ -81,7 +91,12 @@ export class SendCommand implements Command {
         arrived: false,
         sendSettled: false,
         replyPending: false,
-        firstCall: real.world.calls.length
+        firstCall: real.world.calls.length,
+        since: real.world.tick,
+        sentAt: real.world.tick,
+        restoredAttempts: 0,
+        firstAnswer: undefined,
+        generation: message.generation + 1
       })
       model.mayRedeliver.delete(message.id)
       model.enqueue(message)
@@ -91,7 +106,26 @@ export class SendCommand implements Command {
       { level: message.level }
     )
     track(real, sending)
-    const current = () => !incarnation.dead && model.incarnation === incarnation.number
+    // the answer is about this message: not after a crash, nor once a later send reused the id
+    const { generation } = message
+    const current = () =>
+      !incarnation.dead &&
+      model.incarnation === incarnation.number &&
+      message.generation === generation
+    const answer = sending.then(
+      (result) => result.status as string,
+      (error: unknown) => `error:${(error as Error)?.name}`
+    )
+    if (!joins) message.firstAnswer = answer
+    else if (this.idChoice === 'same' && message.status === 'sending' && message.firstAnswer) {
+      // the same message while its first send waits (first attempt in flight, or its write): the same answer
+      void Promise.all([message.firstAnswer, answer]).then(([first, again]) => {
+        if (current() && first !== again)
+          model.violation(
+            `${message.id} resent while its send waited: ${again}, the send: ${first}`
+          )
+      })
+    }
     sending.then(
       (result) => {
         if (!current()) return
@@ -106,6 +140,14 @@ export class SendCommand implements Command {
           model.violation(`${message.id}: a different payload was accepted (${result.status})`)
         if (expectAnswer !== undefined && result.status !== expectAnswer) {
           model.violation(`${message.id} resent: ${result.status}, expected ${expectAnswer}`)
+        }
+        // queued means durable for a persisted level: a put of it landed since it was sent
+        if (
+          result.status === 'queued' &&
+          LEVELS[message.level].persist &&
+          (real.world.landedAt.get(message.id) ?? -1) < message.sentAt
+        ) {
+          model.violation(`${message.id}: send() answered queued, nothing of it is on disk`)
         }
         if (joins) return
         if (result.status === 'queued' && message.status === 'sending') {
@@ -146,10 +188,31 @@ export class SendCommand implements Command {
         }
       }
     )
-    await step(model, real)
   }
 
   toString(): string {
     return `send(${PEERS[this.peer]}, ${this.level}, ${this.idChoice}${this.idChoice === 'fresh' ? '' : ` #${this.index}`})`
+  }
+}
+
+/** Several fresh messages to one peer in the same instant (a burst): queued behind one another, pipelined. */
+export class BurstCommand implements Command {
+  constructor(
+    readonly peer: number,
+    readonly levels: LevelName[]
+  ) {}
+
+  check(): boolean {
+    return true
+  }
+
+  async run(model: Model, real: Real): Promise<void> {
+    for (const level of this.levels)
+      new SendCommand(this.peer, level, 'fresh', 0).issue(model, real)
+    await step(model, real)
+  }
+
+  toString(): string {
+    return `burst(${PEERS[this.peer]}, ${this.levels.join(' ')})`
   }
 }

@@ -54,7 +54,14 @@ export interface Call {
   peer: string
   incarnation: number
   outcome: Exclude<PeerMode, 'flaky'> | 'aborted'
+  /** `World.tick` when it was made, and when the sender got its outcome (undefined: still on the wire). */
+  started: number
+  settled?: number
 }
+
+/** Outcomes that cost the message an attempt (its own, or, unreachable, every queued one's of its peer). */
+export const CHARGED: ReadonlySet<Call['outcome']> = new Set(['down', 'fail', 'aborted'])
+export const UNREACHABLE: ReadonlySet<Call['outcome']> = new Set(['down', 'aborted'])
 
 /** The network and the disk, shared by every incarnation of the sending process. */
 export class World {
@@ -63,6 +70,10 @@ export class World {
   readonly modes = new Map<string, PeerMode>()
   readonly calls: Call[] = []
   storeMode: StoreMode = 'healthy'
+  /** `tick` when a put of each id last landed on disk (what became durable, read synchronously). */
+  readonly landedAt = new Map<string, number>()
+  /** Counts call starts and settlements: orders them against the model's own moments. */
+  tick = 0
   /** Called on every successful delivery, before the sender learns of it. */
   onArrival: (call: Call) => void = () => {}
   /** Called on every delivery attempt. */
@@ -90,6 +101,17 @@ export class World {
     }
   }
 
+  /** Whether a call for `id` made from `fromIndex` on is still on the wire (its attempt in flight). */
+  onTheWire(id: string, fromIndex: number): boolean {
+    return this.hanging.some(({ call }) => call.id === id && call.index >= fromIndex)
+  }
+
+  /** A batch landed on disk: its puts are durable from now. */
+  landed(batch: { put?: Entry[] }): void {
+    const tick = ++this.tick
+    for (const entry of batch.put ?? []) this.landedAt.set(entry.id, tick)
+  }
+
   /** Lets every hung delivery arrive. */
   releaseDeliveries(): void {
     for (const hung of this.hanging.splice(0)) hung.succeed()
@@ -110,11 +132,13 @@ export class World {
       id: entry.id,
       peer: entry.peer,
       incarnation,
-      outcome: this.mode(entry.peer)
+      outcome: this.mode(entry.peer),
+      started: ++this.tick
     }
     this.calls.push(call)
     this.onCall(call)
     await Promise.resolve()
+    if (call.outcome !== 'hang') call.settled = ++this.tick
     switch (call.outcome) {
       case 'up':
         this.onArrival(call)
@@ -132,6 +156,7 @@ export class World {
           const hung = {
             call,
             succeed: () => {
+              call.settled = ++this.tick
               this.onArrival(call)
               resolve({ reply: World.replyTo(entry.id) })
             }
@@ -143,6 +168,7 @@ export class World {
               const index = this.hanging.indexOf(hung)
               if (index >= 0) this.hanging.splice(index, 1)
               call.outcome = 'aborted'
+              call.settled = ++this.tick
               reject(signal.reason)
             },
             { once: true }
@@ -170,6 +196,7 @@ export class Incarnation {
   ) {
     this.store = new FaultStore(world.disk)
     this.store.mode = world.storeMode
+    this.store.onLanded = (batch) => world.landed(batch)
     const self = this
     const transport: Transport = {
       deliver(entry, options) {
