@@ -30,21 +30,9 @@ import { findPeerSettings } from './find-peer-options.js'
 import { type Host, hostFromNode, type TransportNode } from './host.js'
 import { type PeerLookupStats, PeerLookups } from './peer-lookups.js'
 import { type RawSuccess, writeRaw } from './raw-delivery.js'
-import type { DeliveryMode, Libp2pTransportInit } from './transport-init.js'
+import { type DeliveryMode, type Libp2pTransportInit, TRANSPORT_OPTIONS } from './transport-init.js'
 
 export type { DeliveryMode, Libp2pTransportInit } from './transport-init.js'
-
-/** Every option of `libp2pTransport()`; any other name is a `TypeError`. */
-const TRANSPORT_OPTIONS: ReadonlyArray<keyof Libp2pTransportInit> = [
-  'mode',
-  'rawSuccess',
-  'envelopeProtocol',
-  'maxFramesInFlight',
-  'maxBytesInFlight',
-  'streamLinger',
-  'reachableOn',
-  'logger'
-]
 
 /** A `Transport` over libp2p; `close()` detaches it from the node. */
 export interface Libp2pTransport extends Transport {

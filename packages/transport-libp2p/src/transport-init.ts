@@ -42,3 +42,24 @@ export interface Libp2pTransportInit {
   /** Where peer lookups take time from (default the system clock; `dnt()` gives it the outbox's `clock`). */
   clock?: Clock
 }
+
+/**
+ * Every option of `libp2pTransport()`, kept complete by the compiler; any
+ * other name is a `TypeError`.
+ */
+const OPTION_NAMES: Record<keyof Libp2pTransportInit, true> = {
+  mode: true,
+  rawSuccess: true,
+  envelopeProtocol: true,
+  maxFramesInFlight: true,
+  maxBytesInFlight: true,
+  maxReplyBytes: true,
+  streamLinger: true,
+  reachableOn: true,
+  logger: true,
+  findPeer: true,
+  clock: true
+}
+
+/** The names `libp2pTransport()` takes. */
+export const TRANSPORT_OPTIONS = Object.keys(OPTION_NAMES) as Array<keyof Libp2pTransportInit>

@@ -2,10 +2,14 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   ACK_BACKLOG_BYTES,
+  ACK_HIGH_WATER_BYTES,
   DEDUPE_MAX_AGE,
+  DEDUPE_MAX_BYTES,
   DEDUPE_MAX_BYTES_PER_PEER,
   DEDUPE_MAX_ENTRIES,
   DEDUPE_MAX_ENTRIES_PER_PEER,
+  DEDUPE_MIN_AGE,
+  DEDUPE_PROTECTED_PER_PEER,
   MAX_HEADER_BYTES,
   RATE_LIMIT_TRACKED_PEERS
 } from '../src/constants.js'
@@ -53,7 +57,11 @@ describe("the receiver's defaults are what SECURITY.md says", () => {
     )
     expect(defaults.maxFramesInFlight).toBe(1_024)
     expect(defaults.maxBytesInFlight).toBe(8 * 1024 ** 2)
-    expect(ACK_BACKLOG_BYTES).toBe(quantity(documented('acks the peer does not read')))
+    expect(documented('acks the peer does not read')).toBe(
+      "over 512 KiB waiting: that stream's next handler waits; 2 MiB (+ one reply) waiting, or no room for `idleTimeout`"
+    )
+    expect(ACK_HIGH_WATER_BYTES).toBe(512 * 1024)
+    expect(ACK_BACKLOG_BYTES).toBe(2 * 1024 ** 2)
   })
 
   it('rate limit', () => {
@@ -63,11 +71,19 @@ describe("the receiver's defaults are what SECURITY.md says", () => {
   })
 
   it('dedupe window', () => {
-    expect(documented('dedupe window, all peers')).toBe('100,000 ids')
+    expect(documented('dedupe window, all peers')).toBe(
+      '100,000 ids, 64 MiB of ids and cached replies'
+    )
     expect(DEDUPE_MAX_ENTRIES).toBe(quantity(documented('dedupe window, all peers')))
-    expect(documented('dedupe window per peer')).toBe('10,000 ids, 1 MiB of ids')
+    expect(DEDUPE_MAX_BYTES).toBe(64 * 1024 ** 2)
+    expect(documented('dedupe window per peer')).toBe('10,000 ids, 1 MiB of ids and cached replies')
     expect(DEDUPE_MAX_ENTRIES_PER_PEER).toBe(10_000)
     expect(DEDUPE_MAX_BYTES_PER_PEER).toBe(1024 ** 2)
     expect(DEDUPE_MAX_AGE).toBe(quantity(documented('dedupe window age')))
+    expect(documented("ids safe from other peers' traffic")).toBe(
+      "each peer's 256 most recent ids (a sender's frames in flight; at most a hundredth of `maxEntries`) for 10 minutes (twice the default preset's longest backoff)"
+    )
+    expect(DEDUPE_PROTECTED_PER_PEER).toBe(256)
+    expect(DEDUPE_MIN_AGE).toBe(10 * 60 * 1000)
   })
 })
